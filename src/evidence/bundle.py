@@ -1,0 +1,144 @@
+"""The bundle an auditor receives: layout, atomic writing, manifest and verification.
+
+    <out>/<period>/<run-id>/
+      manifest.json   manifest.sha256   [manifest.sig]
+      findings.json   controls.json     judging.json
+      evidence/<source>/...
+
+A bundle is built in a hidden sibling folder and renamed into place only when complete, so a
+crash never leaves a bundle that looks finished.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import shutil
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+MANIFEST = "manifest.json"
+MANIFEST_DIGEST = "manifest.sha256"
+SIGNATURE = "manifest.sig"
+_UNLISTED = {MANIFEST, MANIFEST_DIGEST, SIGNATURE}
+
+
+class BundleError(Exception):
+    """A path that is not a readable bundle."""
+
+
+def file_sha256(path: Path) -> str:
+    h = hashlib.sha256()
+    with path.open("rb") as fh:
+        for chunk in iter(lambda: fh.read(1 << 16), b""):
+            h.update(chunk)
+    return h.hexdigest()
+
+
+def _files(root: Path) -> Iterator[Path]:
+    for p in sorted(root.rglob("*")):
+        if p.is_file():
+            yield p
+
+
+@dataclass
+class PartialBundle:
+    """A bundle being written; `commit()` makes it visible."""
+
+    tmp: Path
+    final: Path
+
+    @classmethod
+    def create(cls, out: Path, period: str, run_id: str) -> PartialBundle:
+        parent = out / period
+        parent.mkdir(parents=True, exist_ok=True)
+        tmp = parent / f".partial-{run_id}"
+        tmp.mkdir()
+        return cls(tmp=tmp, final=parent / run_id)
+
+    def write_text(self, rel: str, text: str) -> None:
+        target = self.tmp / rel
+        target.parent.mkdir(parents=True, exist_ok=True)
+        target.write_text(text, encoding="utf-8")
+
+    def seal(self, metadata: dict[str, Any], sign: Any = None) -> None:
+        """Write the manifest (every file's sha256 and size), its digest and signature."""
+        files = {
+            p.relative_to(self.tmp).as_posix(): {"sha256": file_sha256(p), "size": p.stat().st_size}
+            for p in _files(self.tmp)
+            if p.relative_to(self.tmp).as_posix() not in _UNLISTED
+        }
+        manifest = dict(metadata)
+        manifest["files"] = files
+        data = (json.dumps(manifest, indent=2, sort_keys=True) + "\n").encode("utf-8")
+        (self.tmp / MANIFEST).write_bytes(data)
+        digest = hashlib.sha256(data).hexdigest()
+        (self.tmp / MANIFEST_DIGEST).write_text(f"{digest}  {MANIFEST}\n", encoding="utf-8")
+        if sign is not None:
+            (self.tmp / SIGNATURE).write_bytes(sign(data))
+
+    def commit(self) -> Path:
+        os.replace(self.tmp, self.final)
+        return self.final
+
+    def discard(self) -> None:
+        shutil.rmtree(self.tmp, ignore_errors=True)
+
+
+def load_manifest(bundle: Path) -> dict[str, Any]:
+    path = bundle / MANIFEST
+    try:
+        data: dict[str, Any] = json.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise BundleError(f"{bundle}: not a bundle (no {MANIFEST})") from None
+    except (OSError, ValueError) as exc:
+        raise BundleError(f"{path}: unreadable manifest ({exc})") from None
+    return data
+
+
+def verify(bundle: Path, verify_signature: Any = None) -> list[str]:
+    """Every problem found in a bundle, each naming the file; empty when it is intact.
+
+    `verify_signature(manifest_bytes, signature_bytes)` returns an error string or None.
+    """
+    problems: list[str] = []
+    if not bundle.is_dir():
+        return [f"{bundle}: not a folder"]
+    manifest_path = bundle / MANIFEST
+    if not manifest_path.is_file():
+        return [f"{MANIFEST}: missing"]
+    raw = manifest_path.read_bytes()
+    digest_path = bundle / MANIFEST_DIGEST
+    if not digest_path.is_file():
+        problems.append(f"{MANIFEST_DIGEST}: missing")
+    else:
+        stated = digest_path.read_text(encoding="utf-8", errors="replace").split()
+        if not stated or stated[0] != hashlib.sha256(raw).hexdigest():
+            problems.append(f"{MANIFEST}: sha256 does not match {MANIFEST_DIGEST} (one of them was altered)")
+    try:
+        manifest = json.loads(raw)
+        files: dict[str, dict[str, Any]] = manifest["files"]
+    except (ValueError, KeyError, TypeError):
+        return [*problems, f"{MANIFEST}: not a valid manifest"]
+    if verify_signature is not None:
+        sig_path = bundle / SIGNATURE
+        if not sig_path.is_file():
+            problems.append(f"{SIGNATURE}: missing")
+        else:
+            err = verify_signature(raw, sig_path.read_bytes())
+            if err:
+                problems.append(f"{SIGNATURE}: {err}")
+    present = {p.relative_to(bundle).as_posix() for p in _files(bundle)} - _UNLISTED
+    for rel in sorted(set(files) - present):
+        problems.append(f"{rel}: listed in the manifest but missing")
+    for rel in sorted(present - set(files)):
+        problems.append(f"{rel}: not listed in the manifest")
+    for rel in sorted(set(files) & present):
+        p = bundle / rel
+        meta = files[rel]
+        if p.stat().st_size != meta.get("size") or file_sha256(p) != meta.get("sha256"):
+            problems.append(f"{rel}: sha256 mismatch (altered since the bundle was sealed)")
+    return problems

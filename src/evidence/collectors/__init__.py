@@ -1,0 +1,1 @@
+"""Collectors: one module per system; each only records what it saw."""

@@ -1,0 +1,98 @@
+"""The collector interface: I/O only, every call recorded, never a verdict.
+
+A collector is a class listed under the `evidence.collectors` entry point. It declares, for
+every evidence key it can produce (`service.Operation`), the exact permissions that call
+needs (IAM actions, OAuth scopes, token scopes): `evidence permissions` prints them and a
+test walks the registry to make sure none is missing.
+"""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from collections.abc import Callable, Mapping
+from typing import ClassVar
+
+from evidence.config import Config
+from evidence.models import CollectionError, EvidenceRecord, Period, iso, utc_now
+from evidence.records import EvidenceWriter
+
+
+class CollectorFailure(Exception):
+    """A collector could not run at all (no credentials, bad key file, unreachable endpoint).
+
+    `user_error` marks a mistake the user must fix (exit code 2 once the bundle is written).
+    """
+
+    def __init__(self, code: str, message: str, remedy: str, *, user_error: bool = False) -> None:
+        super().__init__(message)
+        self.error = CollectionError(code=code, message=message, remedy=remedy)
+        self.user_error = user_error
+
+
+class Sink:
+    """Where a collector puts what it saw, and how it reports progress."""
+
+    def __init__(self, writer: EvidenceWriter, progress: Callable[[str], None] | None = None) -> None:
+        self.writer = writer
+        self._progress = progress
+        self.calls = 0
+
+    def record(self, record: EvidenceRecord) -> str:
+        self.calls += 1
+        return self.writer.write(record)
+
+    def progress(self, message: str) -> None:
+        if self._progress is not None:
+            self._progress(message)
+
+    def failure(
+        self,
+        *,
+        source: str,
+        key: str,
+        error: CollectionError,
+        account: str = "",
+        region: str = "",
+        parameters: Mapping[str, object] | None = None,
+    ) -> str:
+        service, _, operation = key.partition(".")
+        return self.writer.write(
+            EvidenceRecord(
+                source=source,
+                service=service,
+                operation=operation,
+                parameters=dict(parameters or {}),
+                account=account,
+                region=region,
+                collected_at=iso(utc_now()),
+                error=error,
+            )
+        )
+
+
+class Collector(ABC):
+    """Base class of collectors."""
+
+    #: the plugin's name and the `source` of its findings
+    source: ClassVar[str]
+    description: ClassVar[str]
+    #: what the permissions are called, e.g. "IAM action", "OAuth scope", "token scope"
+    permission_kind: ClassVar[str]
+    #: evidence key -> the permissions that call needs
+    permissions: ClassVar[Mapping[str, tuple[str, ...]]]
+
+    def __init__(self, config: Config, period: Period | None = None) -> None:
+        self.config = config
+        self.period = period or Period.current()
+
+    def not_configured(self) -> str | None:
+        """Why this collector cannot run with this configuration, or None when it can."""
+        return None
+
+    @abstractmethod
+    def collect(self, sink: Sink, wanted: frozenset[str]) -> None:
+        """Collect the evidence keys in `wanted` (a subset of `permissions`) into `sink`.
+
+        A failed call is recorded with `sink.failure(...)`, never dropped; raise
+        `CollectorFailure` only when nothing at all can be collected.
+        """

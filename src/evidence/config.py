@@ -1,0 +1,134 @@
+"""`evidence.toml`: loading and validating the configuration (DESIGN.md, "Configuration").
+
+Every key has a default, so an empty file (or none) is a valid configuration. An unknown key,
+a wrong type or an unreadable file raises `ConfigError` with one line naming the file and key.
+"""
+
+from __future__ import annotations
+
+import tomllib
+from pathlib import Path
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+
+class ConfigError(Exception):
+    """A mistake in the user's configuration: one line naming the file and what to fix."""
+
+
+class _Section(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class AwsConfig(_Section):
+    regions: list[str] = Field(default_factory=lambda: ["eu-west-2"])
+    assume_roles: list[str] = Field(default_factory=list)
+    organization: bool = False
+    organization_role_name: str = "EvidenceAudit"
+    include_caller_account: bool = True
+    max_workers: int = Field(default=16, ge=1, le=128)
+    max_attempts: int = Field(default=8, ge=1, le=20)
+
+
+class GoogleWorkspaceConfig(_Section):
+    customer_id: str = "my_customer"
+    credentials_file: str
+    delegated_admin: str
+    api_endpoint: str | None = None
+
+
+class GitHubConfig(_Section):
+    org: str
+    token_env: str = "GITHUB_TOKEN"
+    api_url: str = "https://api.github.com"
+
+
+class ProbesConfig(_Section):
+    tls_endpoints: list[str] = Field(default_factory=list)
+    urls: list[str] = Field(default_factory=list)
+    timeout_seconds: float = Field(default=10.0, gt=0)
+    ca_file: str | None = None
+
+
+class AlertsConfig(_Section):
+    urls: list[str] = Field(default_factory=list)
+    warn_days: int = Field(default=14, ge=0)
+    repeat_after_days: int = Field(default=7, ge=0)
+
+
+class BundleConfig(_Section):
+    company: str = ""
+    out: str = "evidence-out"
+    signing_key: str | None = None
+
+
+class Config(_Section):
+    """The whole `evidence.toml`."""
+
+    aws: AwsConfig = Field(default_factory=AwsConfig)
+    google_workspace: GoogleWorkspaceConfig | None = None
+    github: GitHubConfig | None = None
+    probes: ProbesConfig = Field(default_factory=ProbesConfig)
+    alerts: AlertsConfig = Field(default_factory=AlertsConfig)
+    bundle: BundleConfig = Field(default_factory=BundleConfig)
+    controls: dict[str, dict[str, Any]] = Field(default_factory=dict)
+
+    #: the folder relative paths in the file are resolved against
+    base_dir: Path = Field(default=Path("."), exclude=True)
+    #: where the configuration was read from ("" when built in code)
+    path: str = Field(default="", exclude=True)
+
+    def resolve(self, relative: str) -> Path:
+        """A path from the configuration, relative to the configuration file's folder."""
+        p = Path(relative).expanduser()
+        return p if p.is_absolute() else self.base_dir / p
+
+    def public_dict(self) -> dict[str, Any]:
+        """The configuration as recorded in a bundle: no secrets are in it by construction
+        (tokens are named by environment variable, keys by file path)."""
+        return self.model_dump(mode="json")
+
+
+def _describe(err: ValidationError, path: str) -> str:
+    first = err.errors()[0]
+    key = ".".join(str(p) for p in first["loc"]) or "(top level)"
+    kind = first["type"]
+    if kind == "extra_forbidden":
+        return f"{path}: unknown key '{key}'"
+    if kind == "missing":
+        return f"{path}: missing required key '{key}'"
+    return f"{path}: key '{key}': {first['msg']} (got {first.get('input')!r})"
+
+
+def load_config(path: Path | None) -> Config:
+    """Read and validate a configuration file; `None` gives the defaults."""
+    if path is None:
+        return Config()
+    try:
+        raw = path.read_bytes()
+    except FileNotFoundError:
+        raise ConfigError(f"{path}: configuration file not found") from None
+    except OSError as exc:
+        raise ConfigError(f"{path}: cannot read configuration file ({exc.strerror})") from None
+    try:
+        data = tomllib.loads(raw.decode("utf-8"))
+    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
+        raise ConfigError(f"{path}: not valid TOML ({exc})") from None
+    return parse_config(data, path)
+
+
+def parse_config(data: dict[str, Any], path: Path | None = None) -> Config:
+    """Validate already-parsed configuration data."""
+    label = str(path) if path else "configuration"
+    for reserved in ("base_dir", "path"):
+        if reserved in data:
+            raise ConfigError(f"{label}: unknown key '{reserved}'")
+    try:
+        cfg = Config.model_validate(data)
+    except ValidationError as exc:
+        raise ConfigError(_describe(exc, label)) from None
+    if path is not None:
+        cfg.base_dir = path.resolve().parent
+        cfg.path = str(path)
+    return cfg

@@ -1,0 +1,317 @@
+"""Judging: evidence records + the resolved catalog -> findings -> control verdicts.
+
+This is the pure half of the pipeline. It reads nothing but the evidence index and the
+`Judging` input stored in every bundle (`judging.json`), so `evidence evaluate` re-judges a
+bundle offline and reproduces `findings.json` byte for byte.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from fnmatch import fnmatchcase
+from collections.abc import Iterable, Mapping
+from datetime import date, datetime
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from evidence.catalog import Catalog, Control
+from evidence.checks.base import Check, CheckContext
+from evidence.models import ControlVerdict, Finding, Status, verdict_of
+from evidence.records import EvidenceIndex, IndexEntry
+
+log = logging.getLogger(__name__)
+
+
+class Attachment(BaseModel):
+    """Manual evidence attached to a control (`evidence attach`)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    control_id: str
+    requirement: str
+    path: str
+    sha256: str
+    valid_until: date
+    attached_by: str = ""
+    attached_at: str = ""
+
+
+class Waiver(BaseModel):
+    """An accepted exception: findings of `control_id` whose resource matches `resource`
+    (an fnmatch pattern) are `waived` until `expires`."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    id: str
+    control_id: str
+    resource: str
+    reason: str
+    approver: str
+    expires: date
+    check_id: str | None = None
+
+
+class Judging(BaseModel):
+    """Everything judging needs besides the evidence; stored in the bundle as `judging.json`."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    reference_time: datetime
+    catalog: Catalog
+    #: control id -> check id -> effective parameters
+    params: dict[str, dict[str, dict[str, Any]]]
+    #: sources judged in this run -> None when configured, else why they could not be collected
+    sources: dict[str, str | None]
+    attachments: list[Attachment] = Field(default_factory=list)
+    waivers: list[Waiver] = Field(default_factory=list)
+    #: check id -> why the check is unavailable (its plugin failed to load)
+    unavailable: dict[str, str] = Field(default_factory=dict)
+
+
+def _scope(entry: IndexEntry, subject: str) -> str:
+    if subject:
+        return subject
+    parts = [p for p in (entry.account, entry.region) if p]
+    return "/".join(parts) or entry.source
+
+
+def run_check(chk: Check, control_id: str, judging: Judging, index: EvidenceIndex) -> list[Finding]:
+    """Judge one check for one control, including the failures and empty listings around it."""
+    params = judging.params.get(control_id, {}).get(chk.id, dict(chk.params))
+    ctx = CheckContext(chk, control_id, params, judging.reference_time, index)
+    reason = judging.sources.get(chk.source)
+    if reason is not None:
+        return [
+            ctx.finding(
+                Status.ERROR,
+                resource_id=chk.source,
+                resource_type="",
+                message=f"{chk.source} evidence was not collected: {reason}",
+                observed="not collected",
+                expected="evidence collected",
+            )
+        ]
+    findings: list[Finding] = []
+    listing = chk.requires[0]
+    if not index.entries_for(listing):
+        findings.append(
+            ctx.finding(
+                Status.ERROR,
+                resource_id=chk.source,
+                resource_type="",
+                message=f"no {listing} evidence was collected, so {chk.id} cannot be judged",
+                observed="no evidence",
+                expected=f"{listing} collected",
+            )
+        )
+    seen: set[tuple[str, str, str, str]] = set()
+    for key in chk.requires:
+        for entry in index.entries_for(key):
+            if entry.ok:
+                continue
+            ev = index.load(entry)
+            err = ev.record.error
+            assert err is not None
+            resource = _scope(entry, ev.record.subject)
+            marker = (resource, entry.account, entry.region, key + err.code)
+            if marker in seen:
+                continue
+            seen.add(marker)
+            remedy = f" Remedy: {err.remedy}" if err.remedy else ""
+            findings.append(
+                ctx.finding(
+                    Status.ERROR,
+                    resource_id=resource,
+                    resource_type="",
+                    account=entry.account,
+                    region=entry.region,
+                    message=f"Could not collect {key}: {err.code}: {err.message}.{remedy}",
+                    observed=err.code,
+                    expected=f"{key} readable",
+                    evidence=[ev],
+                )
+            )
+    judged: list[Finding] = []
+    try:
+        judged = list(chk(ctx))
+    except Exception as exc:  # noqa: BLE001 - a broken check becomes a loud error finding
+        log.exception("check %s raised", chk.id)
+        findings.append(
+            ctx.finding(
+                Status.ERROR,
+                resource_id=chk.source,
+                resource_type="",
+                message=f"check {chk.id} raised {type(exc).__name__}: {exc}",
+                observed=type(exc).__name__,
+                expected="check completes",
+            )
+        )
+    findings.extend(judged)
+    if not findings:
+        listings = [e.path for e in index.entries_for(listing)]
+        findings.append(
+            ctx.finding(
+                Status.NOT_APPLICABLE,
+                resource_id=chk.source,
+                resource_type="",
+                message=f"no resources in scope for {chk.id}; the empty listing is the evidence",
+                observed="0 resources",
+                expected="resources judged when present",
+                evidence=listings,
+            )
+        )
+    return findings
+
+
+def _manual_findings(control: Control, judging: Judging) -> list[Finding]:
+    out: list[Finding] = []
+    today = judging.reference_time.date()
+    for req in control.manual:
+        attached = [
+            a
+            for a in judging.attachments
+            if a.control_id == control.id and a.requirement == req.id
+        ]
+        valid = [a for a in attached if a.valid_until >= today]
+        base: dict[str, Any] = {
+            "control_id": control.id,
+            "check_id": f"manual.{req.id}",
+            "source": "manual",
+            "resource_id": req.id,
+            "resource_type": "manual_evidence",
+            "expected": f"{req.description}, valid (kept {req.valid_for_days} days)",
+        }
+        if valid:
+            best = max(valid, key=lambda a: a.valid_until)
+            out.append(
+                Finding(
+                    status=Status.PASS,
+                    observed=f"attached, valid until {best.valid_until.isoformat()}",
+                    message=f"{req.description} attached ({best.path}), valid until {best.valid_until}.",
+                    evidence=[best.path],
+                    **base,
+                )
+            )
+        elif attached:
+            latest = max(attached, key=lambda a: a.valid_until)
+            out.append(
+                Finding(
+                    status=Status.MANUAL,
+                    observed=f"expired on {latest.valid_until.isoformat()}",
+                    message=f"{req.description} expired on {latest.valid_until}; attach a current one.",
+                    evidence=[latest.path],
+                    **base,
+                )
+            )
+        else:
+            out.append(
+                Finding(
+                    status=Status.MANUAL,
+                    observed="not attached",
+                    message=f"{req.description} is needed: evidence attach {control.id} FILE --valid-until DATE",
+                    **base,
+                )
+            )
+    return out
+
+
+def _apply_waivers(findings: Iterable[Finding], judging: Judging) -> list[Finding]:
+    today = judging.reference_time.date()
+    out: list[Finding] = []
+    for f in findings:
+        if f.status is Status.FAIL:
+            for w in judging.waivers:
+                if (
+                    w.control_id == f.control_id
+                    and (w.check_id is None or w.check_id == f.check_id)
+                    and fnmatchcase(f.resource_id, w.resource)
+                    and w.expires >= today
+                ):
+                    f = f.model_copy(update={"status": Status.WAIVED, "waiver": w.id})
+                    break
+        out.append(f)
+    return out
+
+
+def judge(
+    judging: Judging, checks: Mapping[str, Check], index: EvidenceIndex
+) -> tuple[list[Finding], list[ControlVerdict]]:
+    """Every finding and every control verdict for the sources in `judging.sources`."""
+    findings: list[Finding] = []
+    verdicts: list[ControlVerdict] = []
+    for control in sorted(judging.catalog.controls.values(), key=lambda c: c.id):
+        these: list[Finding] = []
+        in_scope = False
+        for ref in control.checks:
+            chk = checks.get(ref.id)
+            if chk is None:
+                in_scope = True
+                why = judging.unavailable.get(ref.id, "no plugin provides it")
+                these.append(
+                    Finding(
+                        control_id=control.id,
+                        check_id=ref.id,
+                        status=Status.ERROR,
+                        source="",
+                        resource_id=ref.id,
+                        message=f"check {ref.id} is not available: {why}",
+                        observed="check unavailable",
+                        expected="check installed",
+                    )
+                )
+                continue
+            if chk.source not in judging.sources:
+                continue
+            in_scope = True
+            these.extend(run_check(chk, control.id, judging, index))
+        if control.manual and "manual" in judging.sources:
+            in_scope = True
+            these.extend(_manual_findings(control, judging))
+        if not control.checks and not control.manual:
+            # the catalog names no evidence yet: never a pass, a person has to look
+            in_scope = True
+            these.append(
+                Finding(
+                    control_id=control.id,
+                    check_id="manual.unassessed",
+                    status=Status.MANUAL,
+                    source="manual",
+                    resource_id=control.id,
+                    message="No automated check evidences this control yet; it needs a person's review.",
+                    observed="no evidence",
+                    expected="evidence for the statement",
+                )
+            )
+        if not in_scope:
+            continue
+        these = sorted(_apply_waivers(these, judging), key=Finding.sort_key)
+        counts = {s.value: 0 for s in Status}
+        for f in these:
+            counts[f.status.value] += 1
+        verdicts.append(
+            ControlVerdict(
+                control_id=control.id,
+                title=control.title,
+                statement=control.statement,
+                criteria=control.criteria,
+                verdict=verdict_of(these),
+                counts=counts,
+                checks=[r.id for r in control.checks],
+                manual=[m.id for m in control.manual],
+            )
+        )
+        findings.extend(these)
+    return findings, verdicts
+
+
+def findings_json(findings: list[Finding]) -> str:
+    """The exact bytes of `findings.json`."""
+    rows = [f.model_dump(mode="json") for f in findings]
+    return json.dumps(rows, indent=2, sort_keys=True, ensure_ascii=False) + "\n"
+
+
+def controls_json(verdicts: list[ControlVerdict]) -> str:
+    rows = [v.model_dump(mode="json") for v in verdicts]
+    return json.dumps(rows, indent=2, sort_keys=True, ensure_ascii=False) + "\n"

@@ -1,0 +1,291 @@
+"""A run: collect (concurrently, streamed into a partial bundle), judge, seal, commit.
+
+Also `evaluate`: the same judging over a stored bundle, offline.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import secrets
+from collections.abc import Callable, Iterable
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from evidence import __version__
+from evidence.bundle import PartialBundle, load_manifest
+from evidence.catalog import Catalog, CatalogError, effective_params, load_catalog, validate_catalog
+from evidence.collectors.base import Collector, CollectorFailure, Sink
+from evidence.config import Config, ConfigError
+from evidence.judge import Attachment, Judging, Waiver, controls_json, findings_json, judge
+from evidence.models import (
+    CollectionError,
+    ControlVerdict,
+    Finding,
+    Period,
+    Status,
+    iso,
+    sha256_of,
+    utc_now,
+)
+from evidence.records import EvidenceIndex, EvidenceWriter
+from evidence.registry import Registry
+
+log = logging.getLogger(__name__)
+
+EXIT_OK = 0
+EXIT_FAIL = 1
+EXIT_USAGE = 2
+EXIT_ERRORS = 3
+
+#: called with the partial bundle's folder and the run's results, before it is sealed
+BundleHook = Callable[["RunResult", Path], None]
+
+
+@dataclass
+class RunResult:
+    run_id: str
+    period: Period
+    findings: list[Finding]
+    verdicts: list[ControlVerdict]
+    manifest: dict[str, Any]
+    bundle: Path | None = None
+    user_errors: list[str] = field(default_factory=list)
+    plugin_errors: list[str] = field(default_factory=list)
+    api_calls: dict[str, int] = field(default_factory=dict)
+
+    @property
+    def exit_code(self) -> int:
+        return exit_code_for(self.verdicts, self.user_errors, self.plugin_errors)
+
+
+def exit_code_for(
+    verdicts: Iterable[ControlVerdict], user_errors: Iterable[str] = (), plugin_errors: Iterable[str] = ()
+) -> int:
+    """0 all good; 1 a control fails; 3 evidence missing (errors) and no failure; 2 a usage error."""
+    if list(user_errors):
+        return EXIT_USAGE
+    states = {v.verdict for v in verdicts}
+    if Status.FAIL in states:
+        return EXIT_FAIL
+    if Status.ERROR in states or list(plugin_errors):
+        return EXIT_ERRORS
+    return EXIT_OK
+
+
+def check_sources(catalog: Catalog, registry: Registry) -> set[str]:
+    sources = {chk.source for ref_ctrl in catalog.controls.values() for ref in ref_ctrl.checks
+               if (chk := registry.checks.get(ref.id)) is not None}
+    return sources | {"manual"}
+
+
+def validate_overrides(catalog: Catalog, config: Config, registry: Registry) -> None:
+    """`[controls.ID]` must name a control and parameters some check of it takes."""
+    for control_id, params in config.controls.items():
+        if control_id not in catalog.controls:
+            raise ConfigError(f"{config.path or 'configuration'}: [controls.{control_id}]: unknown control")
+        known: set[str] = set()
+        for ref in catalog.controls[control_id].checks:
+            chk = registry.checks.get(ref.id)
+            if chk is not None:
+                known |= set(chk.params)
+        for name in params:
+            if name not in known:
+                raise ConfigError(
+                    f"{config.path or 'configuration'}: unknown key 'controls.{control_id}.{name}' "
+                    f"(parameters: {', '.join(sorted(known)) or 'none'})"
+                )
+
+
+def resolve_params(catalog: Catalog, config: Config, registry: Registry) -> dict[str, dict[str, dict[str, Any]]]:
+    out: dict[str, dict[str, dict[str, Any]]] = {}
+    for control in catalog.controls.values():
+        for ref in control.checks:
+            chk = registry.checks.get(ref.id)
+            defaults = chk.params if chk is not None else {}
+            out.setdefault(control.id, {})[ref.id] = effective_params(control, ref, defaults, config.controls)
+    return out
+
+
+def new_run_id() -> str:
+    return f"{utc_now().strftime('%Y%m%dT%H%M%SZ')}-{secrets.token_hex(3)}"
+
+
+def load_checked_catalog(registry: Registry, catalog_dir: Path | None = None) -> Catalog:
+    catalog = load_catalog(catalog_dir)
+    problems = validate_catalog(catalog, {cid: c.params for cid, c in registry.checks.items()})
+    # a check that is missing only because its plugin failed to load is judged as an error later
+    broken = {e.name for e in registry.errors}
+    problems = [p for p in problems if not (broken and "unknown check" in p)]
+    if problems:
+        raise CatalogError("; ".join(problems))
+    return catalog
+
+
+@dataclass
+class Runner:
+    config: Config
+    registry: Registry
+    period: Period
+    out: Path
+    only: set[str] | None = None
+    catalog_dir: Path | None = None
+    progress: Callable[[str], None] | None = None
+    attachments: list[Attachment] = field(default_factory=list)
+    waivers: list[Waiver] = field(default_factory=list)
+    hooks: list[BundleHook] = field(default_factory=list)
+    collector_factory: Callable[[type[Collector], Config, Period], Collector] | None = None
+
+    def run(self) -> RunResult:
+        started = utc_now()
+        catalog = load_checked_catalog(self.registry, self.catalog_dir)
+        validate_overrides(catalog, self.config, self.registry)
+        sources = check_sources(catalog, self.registry)
+        if self.only is not None:
+            unknown = self.only - sources
+            if unknown:
+                raise ConfigError(
+                    f"--only: unknown source {', '.join(sorted(unknown))} (known: {', '.join(sorted(sources))})"
+                )
+            sources = set(self.only)
+        run_id = new_run_id()
+        partial = PartialBundle.create(self.out, self.period.name, run_id)
+        try:
+            return self._run(catalog, sources, run_id, partial, started)
+        except BaseException:
+            partial.discard()
+            raise
+
+    def _collectors(self, sources: set[str]) -> tuple[dict[str, Collector], dict[str, str | None]]:
+        status: dict[str, str | None] = {}
+        collectors: dict[str, Collector] = {}
+        for source in sorted(sources - {"manual"}):
+            cls = self.registry.collectors.get(source)
+            if cls is None:
+                status[source] = "no collector plugin is installed for this source"
+                continue
+            make = self.collector_factory or (lambda c, cfg, per: c(cfg, per))
+            coll = make(cls, self.config, self.period)
+            reason = coll.not_configured()
+            status[source] = reason
+            if reason is None:
+                collectors[source] = coll
+        if "manual" in sources:
+            status["manual"] = None
+        return collectors, status
+
+    def _wanted(self, catalog: Catalog, source: str) -> frozenset[str]:
+        keys: set[str] = set()
+        for control in catalog.controls.values():
+            for ref in control.checks:
+                chk = self.registry.checks.get(ref.id)
+                if chk is not None and chk.source == source:
+                    keys |= set(chk.requires)
+        return frozenset(keys)
+
+    def _collect(
+        self, catalog: Catalog, collectors: dict[str, Collector], writer: EvidenceWriter
+    ) -> tuple[list[str], dict[str, int]]:
+        user_errors: list[str] = []
+        calls: dict[str, int] = {}
+
+        def one(source: str, coll: Collector) -> None:
+            sink = Sink(writer, self.progress)
+            wanted = self._wanted(catalog, source) & frozenset(coll.permissions)
+            try:
+                coll.collect(sink, wanted)
+            except CollectorFailure as exc:
+                if exc.user_error:
+                    user_errors.append(f"{source}: {exc.error.message}; {exc.error.remedy}")
+                for key in sorted(wanted):
+                    sink.failure(source=source, key=key, error=exc.error)
+            except Exception as exc:  # noqa: BLE001 - recorded as an error for every key it owed
+                log.exception("collector %s failed", source)
+                err = CollectionError(
+                    code=type(exc).__name__, message=str(exc),
+                    remedy=f"the {source} collector failed unexpectedly; see the log and report it",
+                )
+                for key in sorted(wanted):
+                    sink.failure(source=source, key=key, error=err)
+            calls[source] = sink.calls
+
+        with ThreadPoolExecutor(max_workers=max(1, len(collectors)), thread_name_prefix="collector") as pool:
+            for fut in [pool.submit(one, s, c) for s, c in sorted(collectors.items())]:
+                fut.result()
+        return user_errors, calls
+
+    def _run(
+        self, catalog: Catalog, sources: set[str], run_id: str, partial: PartialBundle, started: Any
+    ) -> RunResult:
+        collectors, source_status = self._collectors(sources)
+        writer = EvidenceWriter(partial.tmp)
+        user_errors, calls = self._collect(catalog, collectors, writer)
+        reference = utc_now()
+        judging = Judging(
+            reference_time=reference,
+            catalog=catalog,
+            params=resolve_params(catalog, self.config, self.registry),
+            sources=source_status,
+            attachments=self.attachments,
+            waivers=self.waivers,
+            unavailable={
+                ref.id: "; ".join(str(e) for e in self.registry.errors) or "no plugin provides it"
+                for c in catalog.controls.values() for ref in c.checks if ref.id not in self.registry.checks
+            },
+        )
+        findings, verdicts = judge(judging, self.registry.checks, writer.index())
+        partial.write_text("findings.json", findings_json(findings))
+        partial.write_text("controls.json", controls_json(verdicts))
+        partial.write_text("judging.json", judging.model_dump_json(indent=2) + "\n")
+        partial.write_text("config.json", json.dumps(self.config.public_dict(), indent=2, sort_keys=True) + "\n")
+        manifest: dict[str, Any] = {
+            "schema": "evidence.manifest/1",
+            "tool": {"name": "evidence", "version": __version__},
+            "run_id": run_id,
+            "period": self.period.model_dump(mode="json"),
+            "started_at": iso(started),
+            "finished_at": iso(utc_now()),
+            "reference_time": iso(reference),
+            "company": self.config.bundle.company,
+            "scope": {
+                "sources": {k: ("collected" if v is None else f"not collected: {v}")
+                            for k, v in sorted(source_status.items())},
+                "only": sorted(self.only) if self.only is not None else None,
+                "aws_regions": self.config.aws.regions,
+                "aws_assume_roles": self.config.aws.assume_roles,
+                "aws_organization": self.config.aws.organization,
+                "google_workspace_customer": (
+                    self.config.google_workspace.customer_id if self.config.google_workspace else None
+                ),
+                "github_org": self.config.github.org if self.config.github else None,
+                "probes": self.config.probes.model_dump(mode="json"),
+            },
+            "api_calls": calls,
+            "config_digest": sha256_of(self.config.public_dict()),
+            "catalog_digest": catalog.digest,
+            "plugin_errors": [str(e) for e in self.registry.errors],
+        }
+        result = RunResult(
+            run_id=run_id, period=self.period, findings=findings, verdicts=verdicts, manifest=manifest,
+            user_errors=user_errors, plugin_errors=[str(e) for e in self.registry.errors], api_calls=calls,
+        )
+        for hook in self.hooks:
+            hook(result, partial.tmp)
+        partial.seal(manifest)
+        result.bundle = partial.commit()
+        return result
+
+
+def evaluate(bundle: Path, registry: Registry) -> tuple[str, list[Finding], list[ControlVerdict]]:
+    """Re-judge a stored bundle from its evidence: (findings.json text, findings, verdicts)."""
+    load_manifest(bundle)
+    path = bundle / "judging.json"
+    try:
+        judging = Judging.model_validate_json(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise ConfigError(f"{path}: missing; this is not a complete bundle") from None
+    index = EvidenceIndex.from_bundle(bundle)
+    findings, verdicts = judge(judging, registry.checks, index)
+    return findings_json(findings), findings, verdicts
