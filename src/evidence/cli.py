@@ -1,12 +1,4 @@
-"""The `evidence` command line (DESIGN.md, "Command line").
-
-\b
-Exit codes:
-  0  no control fails or errors (controls awaiting manual evidence are reported, not counted)
-  1  some control fails
-  2  usage or configuration error (one line says what to fix)
-  3  some evidence could not be collected (errors), and nothing fails
-"""
+"""The `evidence` command line (DESIGN.md, "Command line"); exit codes in `_EPILOG`."""
 
 from __future__ import annotations
 
@@ -79,7 +71,9 @@ _COLOURS = {
 
 def print_summary(verdicts: Iterable[ControlVerdict]) -> None:
     rows = list(verdicts)
-    header = f"{'control':<20} {'verdict':<15} {'pass':>5} {'fail':>5} {'error':>5} {'n/a':>5} {'manual':>6} {'waived':>6}"
+    header = (
+        f"{'control':<20} {'verdict':<15} {'pass':>5} {'fail':>5} {'error':>5} {'n/a':>5} {'manual':>6} {'waived':>6}"
+    )
     click.echo(header)
     click.echo("-" * len(header))
     for v in rows:
@@ -117,7 +111,8 @@ def report_run(result: RunResult) -> int:
         click.echo("\r\033[K", err=True, nl=False)
     print_summary(result.verdicts)
     calls = sum(result.api_calls.values())
-    click.echo(f"evidence records: {calls} API calls ({', '.join(f'{k} {v}' for k, v in sorted(result.api_calls.items()))})")
+    by_source = ", ".join(f"{k} {v}" for k, v in sorted(result.api_calls.items()))
+    click.echo(f"evidence records: {calls} API calls ({by_source})")
     click.echo(f"bundle: {result.bundle}")
     for err in result.plugin_errors:
         click.echo(f"evidence: plugin error: {err}", err=True)
@@ -159,12 +154,14 @@ def execute(runner: Runner) -> RunResult:
 
 
 @cli.command(epilog=_EPILOG)
-@click.option("--config", "config_path", type=str, default=None, help="Configuration file (default ./evidence.toml).")
+@click.option("--config", "config_path", default=None, help="Configuration file (default ./evidence.toml).")
 @click.option("--period", default=None, help="Audit period, e.g. 2026-Q4 (default: the current quarter).")
 @click.option("--out", default=None, help="Output folder (default: [bundle] out, else ./evidence-out).")
-@click.option("--only", default=None, help="Comma-separated sources to collect: aws,google_workspace,github,probe,manual.")
+@click.option("--only", default=None, help="Comma-separated sources: aws,google_workspace,github,probe,manual.")
 @click.option("--catalog", "catalog_dir", default=None, type=click.Path(file_okay=False), help="Catalog folder.")
-def run(config_path: str | None, period: str | None, out: str | None, only: str | None, catalog_dir: str | None) -> None:
+def run(
+    config_path: str | None, period: str | None, out: str | None, only: str | None, catalog_dir: str | None
+) -> None:
     """Collect, judge, write a bundle and print the verdicts."""
     cfg = _config(config_path)
     runner = Runner(

@@ -30,7 +30,7 @@ from evidence.runner import Runner, RunResult
 DEMO_REGIONS = ["eu-west-2", "us-east-1"]
 _FAKE_CREDENTIALS = {
     "AWS_ACCESS_KEY_ID": "testing",
-    "AWS_SECRET_ACCESS_KEY": "testing",  # noqa: S105 - moto's placeholder, not a secret
+    "AWS_SECRET_ACCESS_KEY": "testing",
     "AWS_SESSION_TOKEN": "testing",
     "AWS_DEFAULT_REGION": "eu-west-2",
 }
@@ -48,8 +48,9 @@ def make_certificate(
     key = rsa.generate_private_key(public_exponent=65537, key_size=key_bits)
     name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, common_name)])
     now = datetime.now(UTC)
-    algorithm: hashes.HashAlgorithm = {"sha256": hashes.SHA256(), "sha384": hashes.SHA384(),
-                                       "sha512": hashes.SHA512(), "sha1": hashes.SHA1()}[hash_name]  # noqa: S303
+    algorithm: hashes.SHA256 | hashes.SHA384 | hashes.SHA512 = (
+        hashes.SHA384() if hash_name == "sha384" else hashes.SHA512() if hash_name == "sha512" else hashes.SHA256()
+    )
     cert = (
         x509.CertificateBuilder()
         .subject_name(name)
@@ -124,12 +125,14 @@ def seed_transit(session: boto3.Session, region: str) -> None:
                                                          "StatusCode": "HTTP_301"}}]
     app = elbv2.create_load_balancer(Name="app", Subnets=subnets, Scheme="internet-facing", Type="application")[
         "LoadBalancers"][0]["LoadBalancerArn"]
-    elbv2.create_listener(LoadBalancerArn=app, Protocol="HTTPS", Port=443, SslPolicy="ELBSecurityPolicy-TLS13-1-2-2021-06",
+    elbv2.create_listener(LoadBalancerArn=app, Protocol="HTTPS", Port=443,
+                          SslPolicy="ELBSecurityPolicy-TLS13-1-2-2021-06",
                           Certificates=[{"CertificateArn": certs["good"]}], DefaultActions=forward)
     elbv2.create_listener(LoadBalancerArn=app, Protocol="HTTP", Port=80, DefaultActions=redirect)
     legacy = elbv2.create_load_balancer(Name="legacy", Subnets=subnets, Scheme="internet-facing",
                                         Type="application")["LoadBalancers"][0]["LoadBalancerArn"]
-    elbv2.create_listener(LoadBalancerArn=legacy, Protocol="HTTPS", Port=443, SslPolicy="ELBSecurityPolicy-2016-08",
+    elbv2.create_listener(LoadBalancerArn=legacy, Protocol="HTTPS", Port=443,
+                          SslPolicy="ELBSecurityPolicy-2016-08",
                           Certificates=[{"CertificateArn": certs["good"]}], DefaultActions=forward)
     elbv2.create_listener(LoadBalancerArn=legacy, Protocol="HTTP", Port=80, DefaultActions=forward)
     nlb = elbv2.create_load_balancer(Name="api-nlb", Subnets=subnets, Scheme="internet-facing", Type="network")[
@@ -182,7 +185,8 @@ def seed_cloudfront(session: boto3.Session) -> None:
             "ViewerCertificate": viewer_cert,
         })
 
-    dist("cdn", "redirect-to-https", {"CloudFrontDefaultCertificate": False, "ACMCertificateArn": arn, "SSLSupportMethod": "sni-only",
+    dist("cdn", "redirect-to-https", {"CloudFrontDefaultCertificate": False, "ACMCertificateArn": arn,
+                                      "SSLSupportMethod": "sni-only",
                                       "MinimumProtocolVersion": "TLSv1.2_2021"})
     dist("marketing", "allow-all", {"CloudFrontDefaultCertificate": True})
 

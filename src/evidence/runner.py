@@ -201,7 +201,7 @@ class Runner:
                     user_errors.append(f"{source}: {exc.error.message}; {exc.error.remedy}")
                 for key in sorted(wanted):
                     sink.failure(source=source, key=key, error=exc.error)
-            except Exception as exc:  # noqa: BLE001 - recorded as an error for every key it owed
+            except Exception as exc:
                 log.exception("collector %s failed", source)
                 err = CollectionError(
                     code=type(exc).__name__, message=str(exc),

@@ -7,12 +7,13 @@ from collections.abc import Iterator
 from evidence.checks.base import CheckContext, check
 from evidence.checks.protocols import parse_min_tls, protocol_version, version_label
 from evidence.models import Finding, Status
+from evidence.records import Evidence
 
 
 @check(
     id="aws.apigateway.domain_tls_min_version",
     source="aws",
-    description="API Gateway custom domain names (REST and HTTP APIs) use a security policy of at least min_tls.",
+    description="API Gateway custom domain names (REST and HTTP APIs) use a security policy >= min_tls.",
     requires=("apigateway.GetDomainNames", "apigatewayv2.GetDomainNames"),
     params={"min_tls": "1.2"},
     resource_type="AWS::ApiGateway::DomainName",
@@ -20,7 +21,7 @@ from evidence.models import Finding, Status
 def domain_tls_min_version(ctx: CheckContext) -> Iterator[Finding]:
     minimum = parse_min_tls(ctx.params["min_tls"])
     expected = f"security policy >= {version_label(minimum)}"
-    found: list[tuple[str, str, str, str, object]] = []
+    found: list[tuple[str, str, str, str, Evidence]] = []
     for ev in ctx.evidence("apigateway.GetDomainNames"):
         for d in ev.response.get("items", []):
             name = d["domainName"]
@@ -38,10 +39,9 @@ def domain_tls_min_version(ctx: CheckContext) -> Iterator[Finding]:
             continue
         seen.add((arn, policy))
         version = protocol_version(policy)
-        account = getattr(ev, "account", "")
         status = Status.ERROR if version is None else (Status.FAIL if version < minimum else Status.PASS)
         yield ctx.finding(
-            status, resource_id=arn, account=account, region=region, evidence=[ev],  # type: ignore[list-item]
+            status, resource_id=arn, account=ev.account, region=region, evidence=[ev],
             observed=policy, expected=expected,
             message=(
                 f"Custom domain {name} has an unreadable security policy {policy}."

@@ -49,7 +49,7 @@ class Check:
 
 def check(
     *,
-    id: str,  # noqa: A002 - the catalog's word for it
+    id: str,
     source: str,
     description: str,
     requires: tuple[str, ...],
