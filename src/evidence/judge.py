@@ -269,7 +269,7 @@ def judge(
         if control.manual and "manual" in judging.sources:
             in_scope = True
             these.extend(_manual_findings(control, judging))
-        if not control.checks and not control.manual:
+        if not control.checks and not control.manual and "manual" in judging.sources:
             # the catalog names no evidence yet: never a pass, a person has to look
             in_scope = True
             these.append(

@@ -26,13 +26,13 @@ def domain_tls_min_version(ctx: CheckContext) -> Iterator[Finding]:
         for d in ev.response.get("items", []):
             name = d["domainName"]
             arn = f"arn:aws:apigateway:{ev.region}::/domainnames/{name}"
-            found.append((arn, name, str(d.get("securityPolicy", "TLS_1_0")), ev.region, ev))
+            found.append((arn, name, str(d.get("securityPolicy", "")), ev.region, ev))
     for ev in ctx.evidence("apigatewayv2.GetDomainNames"):
         for d in ev.response.get("Items", []):
             name = d["DomainName"]
             arn = f"arn:aws:apigateway:{ev.region}::/domainnames/{name}"
             for cfg in d.get("DomainNameConfigurations", []) or [{}]:
-                found.append((arn, name, str(cfg.get("SecurityPolicy", "TLS_1_0")), ev.region, ev))
+                found.append((arn, name, str(cfg.get("SecurityPolicy", "")), ev.region, ev))
     seen: set[tuple[str, str]] = set()
     for arn, name, policy, region, ev in found:
         if (arn, policy) in seen:
@@ -44,7 +44,7 @@ def domain_tls_min_version(ctx: CheckContext) -> Iterator[Finding]:
             status, resource_id=arn, account=ev.account, region=region, evidence=[ev],
             observed=policy, expected=expected,
             message=(
-                f"Custom domain {name} has an unreadable security policy {policy}."
+                f"Custom domain {name} reports no readable security policy ({policy or 'none'})."
                 if version is None
                 else f"Custom domain {name} uses {policy}"
                 + (f", below {version_label(minimum)}." if status is Status.FAIL else ".")

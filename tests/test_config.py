@@ -1,0 +1,66 @@
+"""Configuration mistakes: one line naming the key or file, exit code 2, no traceback."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from evidence.cli import cli
+from evidence.config import ConfigError, load_config
+
+
+def _run(args: list[str]) -> tuple[int, str]:
+    result = CliRunner().invoke(cli, args, catch_exceptions=False)
+    return result.exit_code, result.output
+
+
+@pytest.mark.parametrize(
+    ("text", "named"),
+    [
+        ('[aws]\nregons = ["eu-west-2"]\n', "aws.regons"),
+        ("[aws]\nregions = 3\n", "aws.regions"),
+        ('[github]\norg = "zaptic"\napi_url = 5\n', "github.api_url"),
+        ('[bogus]\nx = 1\n', "bogus"),
+        ("[controls.ENC-TRANSIT]\nmin_tsl = \"1.2\"\n", "controls.ENC-TRANSIT.min_tsl"),
+        ("[controls.NOPE]\nx = 1\n", "controls.NOPE"),
+        ("[aws\n", "not valid TOML"),
+    ],
+)
+def test_bad_config_is_one_line_exit_2(tmp_path: Path, text: str, named: str) -> None:
+    path = tmp_path / "evidence.toml"
+    path.write_text(text)
+    code, output = _run(["run", "--config", str(path), "--out", str(tmp_path / "out"), "--only", "aws"])
+    assert code == 2, output
+    lines = [line for line in output.splitlines() if line.strip()]
+    assert len(lines) == 1, output
+    assert named in lines[0] and str(path) in lines[0]
+    assert "Traceback" not in output
+    assert not (tmp_path / "out").exists() or not any((tmp_path / "out").rglob("manifest.json"))
+
+
+def test_missing_config_file_is_named(tmp_path: Path) -> None:
+    missing = tmp_path / "nope.toml"
+    code, output = _run(["run", "--config", str(missing)])
+    assert code == 2
+    assert output.strip() == f"evidence: error: {missing}: configuration file not found"
+
+
+def test_unreadable_config_file_is_named(tmp_path: Path) -> None:
+    folder = tmp_path / "dir.toml"
+    folder.mkdir()
+    with pytest.raises(ConfigError, match="cannot read"):
+        load_config(folder)
+
+
+def test_defaults_need_no_file() -> None:
+    cfg = load_config(None)
+    assert cfg.aws.regions == ["eu-west-2"]
+    assert cfg.github is None
+
+
+def test_bad_period_is_a_usage_error() -> None:
+    code, output = _run(["run", "--period", "2026-Q5"])
+    assert code == 2
+    assert "--period" in output and "Traceback" not in output

@@ -1,0 +1,121 @@
+"""Out-of-tree plugins register through entry points, show in `collectors list` and take part in runs."""
+
+from __future__ import annotations
+
+import shutil
+import textwrap
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from evidence.catalog import default_catalog_dir
+from evidence.cli import cli
+from evidence.config import parse_config
+from evidence.models import Period, Status
+from evidence.registry import Registry
+from evidence.runner import Runner
+
+PLUGIN = '''
+from evidence.checks.base import CheckContext, check
+from evidence.collectors.base import Collector, Sink
+from evidence.models import EvidenceRecord, Status, iso, utc_now
+
+
+class WeatherCollector(Collector):
+    source = "weather"
+    description = "A pretend weather service"
+    permission_kind = "API scope"
+    permissions = {"weather.GetForecast": ("forecast:read",)}
+
+    def collect(self, sink: Sink, wanted: frozenset[str]) -> None:
+        sink.record(EvidenceRecord(source="weather", service="weather", operation="GetForecast",
+                                   collected_at=iso(utc_now()), subject="london",
+                                   response={"city": "london", "sunny": False}))
+
+
+@check(id="weather.sunny", source="weather", description="It is sunny in every city.",
+       requires=("weather.GetForecast",), resource_type="City")
+def sunny(ctx: CheckContext):
+    for ev in ctx.evidence("weather.GetForecast"):
+        ok = ev.response["sunny"]
+        yield ctx.finding(Status.PASS if ok else Status.FAIL, resource_id=ev.response["city"],
+                          message="sunny" if ok else "raining", observed=ok, expected=True, evidence=[ev])
+'''
+
+
+@pytest.fixture
+def plugin_on_path(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    site = tmp_path / "site"
+    site.mkdir()
+    (site / "weather_plugin.py").write_text(PLUGIN)
+    dist = site / "weather_plugin-0.1.dist-info"
+    dist.mkdir()
+    (dist / "METADATA").write_text("Metadata-Version: 2.1\nName: weather-plugin\nVersion: 0.1\n")
+    (dist / "entry_points.txt").write_text(textwrap.dedent("""\
+        [evidence.collectors]
+        weather = weather_plugin:WeatherCollector
+
+        [evidence.checks]
+        weather = weather_plugin
+        """))
+    monkeypatch.syspath_prepend(str(site))
+    return site
+
+
+def _catalog_with_weather(tmp_path: Path) -> Path:
+    folder = tmp_path / "controls"
+    shutil.copytree(default_catalog_dir(), folder)
+    (folder / "WEATHER.toml").write_text(textwrap.dedent("""\
+        id = "WEATHER"
+        title = "Good weather"
+        statement = "It is always sunny."
+        criteria = ["CC9.9"]
+
+        [[checks]]
+        id = "weather.sunny"
+        """))
+    return folder
+
+
+def test_out_of_tree_plugin_is_listed_and_runs(plugin_on_path: Path, tmp_path: Path) -> None:
+    listed = CliRunner().invoke(cli, ["collectors", "list"])
+    assert listed.exit_code == 0, listed.output
+    assert "weather: A pretend weather service" in listed.output
+    assert "forecast:read" in listed.output
+    assert "check weather.sunny: It is sunny in every city." in listed.output
+
+    registry = Registry.load()
+    assert not registry.errors
+    result = Runner(
+        config=parse_config({}), registry=registry, period=Period.parse("2026-Q4"), out=tmp_path / "out",
+        only={"weather"}, catalog_dir=_catalog_with_weather(tmp_path),
+    ).run()
+    (finding,) = result.findings
+    assert (finding.control_id, finding.check_id, finding.status) == ("WEATHER", "weather.sunny", Status.FAIL)
+    assert finding.resource_id == "london" and finding.evidence
+    assert result.bundle is not None and (result.bundle / finding.evidence[0]).is_file()
+    assert [v.control_id for v in result.verdicts] == ["WEATHER"]
+    assert result.exit_code == 1
+
+
+def test_a_plugin_that_fails_to_load_is_reported_and_fails_the_run(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    site = tmp_path / "broken"
+    dist = site / "broken_plugin-0.1.dist-info"
+    dist.mkdir(parents=True)
+    (dist / "METADATA").write_text("Metadata-Version: 2.1\nName: broken-plugin\nVersion: 0.1\n")
+    (dist / "entry_points.txt").write_text("[evidence.checks]\nbroken = no_such_module_here\n")
+    monkeypatch.syspath_prepend(str(site))
+    registry = Registry.load()
+    assert [e.name for e in registry.errors] == ["broken"]
+    assert "ModuleNotFoundError" in registry.errors[0].error
+    listed = CliRunner().invoke(cli, ["collectors", "list"])
+    assert listed.exit_code != 0
+    assert "plugin 'broken'" in listed.output
+    result = Runner(
+        config=parse_config({}), registry=registry, period=Period.parse("2026-Q4"), out=tmp_path / "out",
+        only={"manual"},
+    ).run()
+    assert result.plugin_errors and result.exit_code != 0
