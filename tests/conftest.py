@@ -57,3 +57,49 @@ def run_evidence(tmp_path: Path, registry: Registry) -> RunFn:
         return runner.run()
 
     return run
+
+
+# --- every AWS operation the collectors call, across the whole suite (tests/test_permissions.py) ---
+
+
+class AwsCallLog:
+    """(service, operation) of every call made by a client the AWS collector created (its
+    clients carry `user_agent_appid = "evidence"`); test set-up calls are not collector calls."""
+
+    def __init__(self) -> None:
+        self.calls: set[tuple[str, str]] = set()
+
+    def handler(self, model: Any, context: dict[str, Any] | None = None, **_: Any) -> None:
+        from evidence.collectors.aws import USER_AGENT_APPID
+
+        config = (context or {}).get("client_config")
+        if getattr(config, "user_agent_appid", None) == USER_AGENT_APPID:
+            self.calls.add((model.service_model.service_name, model.name))
+
+    def undeclared(self) -> list[str]:
+        """Keys called but missing from the collector's PERMISSIONS (so from `evidence permissions`)."""
+        from evidence.collectors.aws import PERMISSIONS
+
+        return sorted({f"{s}.{o}" for s, o in self.calls} - set(PERMISSIONS))
+
+
+AWS_CALLS = AwsCallLog()
+
+
+@pytest.fixture(scope="session", autouse=True)
+def aws_call_log() -> Iterator[AwsCallLog]:
+    """Hooks every botocore session made during the run; at the end (per xdist worker too) fails
+    if a collector called an AWS operation that `evidence permissions` does not grant."""
+    import botocore.session
+
+    original = botocore.session.Session.__init__
+
+    def init(self: botocore.session.Session, *args: Any, **kwargs: Any) -> None:
+        original(self, *args, **kwargs)
+        self.register("before-call", AWS_CALLS.handler, unique_id="evidence-aws-call-log")
+
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setattr(botocore.session.Session, "__init__", init)
+        yield AWS_CALLS
+    missing = AWS_CALLS.undeclared()
+    assert not missing, f"the AWS collector called operations missing from PERMISSIONS: {missing}"

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import shutil
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -11,6 +12,7 @@ import boto3
 from botocore.awsrequest import AWSResponse
 
 from evidence.bundle import verify
+from evidence.catalog import default_catalog_dir
 from evidence.collectors.aws import AwsCollector
 from evidence.config import Config
 from evidence.demo import make_certificate
@@ -43,6 +45,15 @@ def collector_with(factory: Callable[..., boto3.Session]) -> Callable[[type, Con
     return lambda _cls, cfg, period: AwsCollector(cfg, period, session_factory=factory)
 
 
+def transit_catalog(tmp_path: Path) -> Path:
+    """Just the two controls of this slice, so other AWS checks (and moto's gaps) stay out of the verdict."""
+    folder = tmp_path / "controls"
+    folder.mkdir()
+    for cid in ("ENC-TRANSIT", "TLS-CERTS"):
+        shutil.copy(default_catalog_dir() / f"{cid}.toml", folder)
+    return folder
+
+
 def test_access_denied_errors_exactly_the_checks_that_needed_it(
     mocked_aws: None, run_evidence: RunFn, tmp_path: Path
 ) -> None:
@@ -52,11 +63,12 @@ def test_access_denied_errors_exactly_the_checks_that_needed_it(
         domainName="api.example.com", securityPolicy="TLS_1_2")
 
     result = run_evidence(
-        {"aws": {"regions": [REGION]}}, only={"aws"},
+        {"aws": {"regions": [REGION]}}, only={"aws"}, catalog_dir=transit_catalog(tmp_path),
         collector_factory=collector_with(denying("acm.ListCertificates")),
     )
     errors = [f for f in result.findings if f.status is Status.ERROR]
     assert {f.check_id for f in errors} == {"aws.acm.certificate_key_strength", "aws.acm.certificate_validity"}
+    assert {v.control_id for v in result.verdicts} == {"ENC-TRANSIT", "TLS-CERTS"}
     for f in errors:
         assert "acm:ListCertificates" in f.message
         assert f.observed == "AccessDeniedException"

@@ -61,6 +61,8 @@ class BundleConfig(_Section):
     company: str = ""
     out: str = "evidence-out"
     signing_key: str | None = None
+    #: waivers (`*.yaml`), relative to the configuration file's folder
+    exceptions_dir: str = "exceptions"
 
 
 class Config(_Section):
@@ -86,8 +88,14 @@ class Config(_Section):
 
     def public_dict(self) -> dict[str, Any]:
         """The configuration as recorded in a bundle: no secrets are in it by construction
-        (tokens are named by environment variable, keys by file path)."""
-        return self.model_dump(mode="json")
+        (tokens are named by environment variable, keys by file path); notification URLs,
+        which can embed credentials, are kept only in their redacted form."""
+        data = self.model_dump(mode="json")
+        if self.alerts.urls:
+            from evidence.notify import redact
+
+            data["alerts"]["urls"] = [redact(u) for u in self.alerts.urls]
+        return data
 
 
 def _describe(err: ValidationError, path: str) -> str:

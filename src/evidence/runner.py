@@ -8,6 +8,7 @@ from __future__ import annotations
 import json
 import logging
 import secrets
+import shutil
 from collections.abc import Callable, Iterable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
@@ -32,6 +33,7 @@ from evidence.models import (
 )
 from evidence.records import EvidenceIndex, EvidenceWriter
 from evidence.registry import Registry
+from evidence.signing import Signer, signer_for
 
 log = logging.getLogger(__name__)
 
@@ -137,6 +139,11 @@ class Runner:
     waivers: list[Waiver] = field(default_factory=list)
     hooks: list[BundleHook] = field(default_factory=list)
     collector_factory: Callable[[type[Collector], Config, Period], Collector] | None = None
+    #: extra files copied into the bundle (and so hashed in its manifest): bundle path -> source,
+    #: e.g. `attachments/<sha256>-<name>` for manual evidence, `waivers/<file>.yaml`
+    files: dict[str, Path] = field(default_factory=dict)
+    #: signs manifest.json when `[bundle] signing_key` is set (loaded before any API call)
+    _signer: Signer | None = field(default=None, init=False, repr=False)
 
     def run(self) -> RunResult:
         started = utc_now()
@@ -150,6 +157,7 @@ class Runner:
                     f"--only: unknown source {', '.join(sorted(unknown))} (known: {', '.join(sorted(sources))})"
                 )
             sources = set(self.only)
+        self._signer = signer_for(self.config)
         run_id = new_run_id()
         partial = PartialBundle.create(self.out, self.period.name, run_id)
         try:
@@ -240,6 +248,7 @@ class Runner:
         partial.write_text("controls.json", controls_json(verdicts))
         partial.write_text("judging.json", judging.model_dump_json(indent=2) + "\n")
         partial.write_text("config.json", json.dumps(self.config.public_dict(), indent=2, sort_keys=True) + "\n")
+        copy_into_bundle(partial.tmp, self.files)
         manifest: dict[str, Any] = {
             "schema": "evidence.manifest/1",
             "tool": {"name": "evidence", "version": __version__},
@@ -271,11 +280,28 @@ class Runner:
             run_id=run_id, period=self.period, findings=findings, verdicts=verdicts, manifest=manifest,
             user_errors=user_errors, plugin_errors=[str(e) for e in self.registry.errors], api_calls=calls,
         )
+        if self._signer is not None:
+            manifest["signature"] = self._signer.describe()
         for hook in self.hooks:
             hook(result, partial.tmp)
-        partial.seal(manifest)
+        partial.seal(manifest, sign=self._signer)
         result.bundle = partial.commit()
         return result
+
+
+def copy_into_bundle(root: Path, files: dict[str, Path]) -> None:
+    """Copy extra files into a partial bundle at their bundle-relative paths."""
+    for rel, source in sorted(files.items()):
+        target = (root / rel).resolve()
+        if Path(rel).is_absolute() or ".." in Path(rel).parts or not target.is_relative_to(root.resolve()):
+            raise ConfigError(f"{rel}: a bundle file must stay inside the bundle")
+        if target.exists():
+            raise ConfigError(f"{rel}: already in the bundle; an extra file never replaces one")
+        target.parent.mkdir(parents=True, exist_ok=True)
+        try:
+            shutil.copyfile(source, target)
+        except OSError as exc:
+            raise ConfigError(f"{source}: cannot copy into the bundle as {rel} ({exc.strerror or exc})") from None
 
 
 def evaluate(bundle: Path, registry: Registry) -> tuple[str, list[Finding], list[ControlVerdict]]:

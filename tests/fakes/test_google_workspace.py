@@ -204,3 +204,37 @@ def test_nothing_leaves_loopback(monkeypatch: pytest.MonkeyPatch) -> None:
         assert (len(users), pages) == (10, 3)
         ws.assert_served_payloads_valid()
     assert seen, "the clients' connections must have gone through the guard"
+
+
+def test_fields_selects_a_partial_response(fake: FakeWorkspace) -> None:
+    directory = _directory(fake)
+    fields = "kind,nextPageToken,users(primaryEmail,customerId,name/fullName,isAdmin)"
+    request = directory.users().list(customer="my_customer", orderBy="email", fields=fields)
+    page = request.execute()
+    assert set(page) == {"kind", "nextPageToken", "users"}
+    assert page["users"][0] == {"primaryEmail": ADMIN, "customerId": fake.customer_key,
+                                "name": {"fullName": "Admin Example"}, "isAdmin": True}
+    rest = directory.users().list_next(request, page).execute()
+    assert set(rest["users"][0]) == {"primaryEmail", "customerId", "name", "isAdmin"}
+    # the real customer ID is accepted like the my_customer alias
+    assert directory.users().list(customer=fake.customer_key).execute()["users"]
+
+
+@pytest.mark.parametrize("fields", ["users(mfaEnabled)", "users(name/nickname)", "users(primaryEmail", "kind,,etag"])
+def test_invalid_field_selection_is_400(fake: FakeWorkspace, fields: str) -> None:
+    with pytest.raises(HttpError) as err:
+        _directory(fake).users().list(customer="my_customer", fields=fields).execute()
+    assert err.value.resp.status == 400
+    assert "Invalid field selection" in str(err.value)
+
+
+def test_injection_after_some_requests(fake: FakeWorkspace) -> None:
+    fake.inject(USERS_PATH, 500, times=1, after=2)
+    directory = _directory(fake)
+    for _ in range(2):
+        directory.users().list(customer="my_customer").execute()
+    with pytest.raises(HttpError) as err:
+        directory.users().list(customer="my_customer").execute()
+    assert err.value.resp.status == 500
+    assert directory.users().list(customer="my_customer").execute()["users"]
+    assert [r.status for r in fake.requests if r.path == USERS_PATH] == [200, 200, 500, 200]

@@ -2,19 +2,26 @@
 
 Accounts are the caller's own, each of `assume_roles`, or (with `organization = true`) every
 active account of the AWS Organization reached through `organization_role_name`. Regional
-units run once per configured region, global ones (IAM, CloudFront, Organizations) once per
-account. Units run concurrently on a bounded pool; botocore's adaptive retry mode absorbs
-throttling; every page is written to disk as it arrives. The endpoint comes from the standard
-`AWS_ENDPOINT_URL` environment variable, which boto3 honours itself.
+units run once per configured region (`["all"]`: the account's enabled regions), global ones
+(IAM, CloudFront, S3 bucket listing, Shield, CloudTrail's trail list, Organizations) once per
+account. Units run concurrently on a bounded pool and may fan their per-resource calls out
+as further jobs on the same pool (never waiting on them, so the pool cannot deadlock);
+botocore's adaptive retry mode absorbs throttling; every page is written to disk as it
+arrives, so memory stays flat as the estate grows. Only the calls the wanted evidence keys
+need are made. The endpoint comes from the standard `AWS_ENDPOINT_URL` environment variable,
+which boto3 honours itself.
+
+The service units live in `evidence.collectors.aws_services`.
 """
 
 from __future__ import annotations
 
 import base64
+import functools
 import logging
 import threading
 from collections.abc import Callable, Iterator, Mapping
-from concurrent.futures import ThreadPoolExecutor, as_completed
+from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any
@@ -24,6 +31,7 @@ from botocore import xform_name
 from botocore.config import Config as BotoConfig
 from botocore.exceptions import BotoCoreError, ClientError, NoCredentialsError, NoRegionError
 
+from evidence.collectors.aws_services import SERVICE_UNITS, Unit, chunks
 from evidence.collectors.base import Collector, CollectorFailure, Sink
 from evidence.config import Config
 from evidence.models import CollectionError, EvidenceRecord, Period, iso, utc_now
@@ -46,7 +54,38 @@ PERMISSIONS: dict[str, tuple[str, ...]] = {
     "apigatewayv2.GetDomainNames": ("apigateway:GET",),
     "acm.ListCertificates": ("acm:ListCertificates",),
     "acm.DescribeCertificate": ("acm:DescribeCertificate",),
+    "elbv2.DescribeLoadBalancerAttributes": ("elasticloadbalancing:DescribeLoadBalancerAttributes",),
+    "s3.ListBuckets": ("s3:ListAllMyBuckets",),
+    "s3.GetBucketLocation": ("s3:GetBucketLocation",),
+    "s3.GetBucketEncryption": ("s3:GetEncryptionConfiguration",),
+    "ec2.GetEbsEncryptionByDefault": ("ec2:GetEbsEncryptionByDefault",),
+    "ec2.DescribeVolumes": ("ec2:DescribeVolumes",),
+    "ec2.DescribeSecurityGroups": ("ec2:DescribeSecurityGroups",),
+    "ec2.DescribeInstances": ("ec2:DescribeInstances",),
+    "rds.DescribeDBInstances": ("rds:DescribeDBInstances",),
+    "rds.DescribeDBClusters": ("rds:DescribeDBClusters",),
+    "dynamodb.ListTables": ("dynamodb:ListTables",),
+    "dynamodb.DescribeContinuousBackups": ("dynamodb:DescribeContinuousBackups",),
+    "kms.ListKeys": ("kms:ListKeys",),
+    "kms.DescribeKey": ("kms:DescribeKey",),
+    "kms.GetKeyRotationStatus": ("kms:GetKeyRotationStatus",),
+    "backup.ListBackupPlans": ("backup:ListBackupPlans",),
+    "backup.GetBackupPlan": ("backup:GetBackupPlan",),
+    "backup.ListBackupSelections": ("backup:ListBackupSelections",),
+    "backup.ListRestoreJobs": ("backup:ListRestoreJobs",),
+    "wafv2.ListWebACLs": ("wafv2:ListWebACLs",),
+    "wafv2.GetWebACL": ("wafv2:GetWebACL",),
+    "wafv2.ListResourcesForWebACL": ("wafv2:ListResourcesForWebACL",),
+    "shield.ListProtections": ("shield:ListProtections",),
+    "cloudtrail.DescribeTrails": ("cloudtrail:DescribeTrails",),
+    "cloudtrail.GetTrailStatus": ("cloudtrail:GetTrailStatus",),
+    "iam.GetAccountSummary": ("iam:GetAccountSummary",),
+    "iam.GenerateCredentialReport": ("iam:GenerateCredentialReport",),
+    "iam.GetCredentialReport": ("iam:GetCredentialReport",),
 }
+
+#: marks the collector's clients (`app/evidence` in the User-Agent, so CloudTrail shows who read)
+USER_AGENT_APPID = "evidence"
 
 _DENIED = {
     "AccessDenied",
@@ -60,7 +99,8 @@ _DENIED = {
     "InvalidClientTokenId",
 }
 _THROTTLED = {"Throttling", "ThrottlingException", "TooManyRequestsException", "RequestLimitExceeded"}
-_ALL_KEY_TYPES = ["RSA_1024", "RSA_2048", "RSA_3072", "RSA_4096", "EC_prime256v1", "EC_secp384r1", "EC_secp521r1"]
+#: how an endpoint that lacks an operation answers (AWS never does; emulators such as moto do)
+_UNIMPLEMENTED = {"404", "NotImplemented", "NotImplementedError", "InvalidAction", "UnknownOperationException"}
 
 
 def jsonable(value: Any) -> Any:
@@ -88,6 +128,8 @@ def remedy_for(key: str, code: str, attempts: int) -> str:
         return f"throttling outlasted {attempts} attempts; run again later or lower aws.max_workers"
     if code in {"OptInRequired", "InvalidClientTokenId", "AuthFailure"}:
         return "enable the region for this account, or remove it from aws.regions"
+    if code in _UNIMPLEMENTED:
+        return f"the AWS endpoint does not implement {key}; run against AWS itself (or an emulator that has it)"
     return f"see the AWS error; the call needs {actions}"
 
 
@@ -100,14 +142,56 @@ class Account:
     clients: dict[tuple[str, str], Any] = field(default_factory=dict)
 
 
-class Caller:
-    """Makes AWS calls for one (account, region) and records each one, or its failure."""
+#: a transform of a raw response into what is recorded (must stay JSON and hold no secret)
+Transform = Callable[[dict[str, Any]], dict[str, Any]]
 
-    def __init__(self, collector: AwsCollector, sink: Sink, account: Account, region: str) -> None:
+
+class Caller:
+    """Makes AWS calls for one (account, region) and records each one, or its failure.
+
+    `wanted` is the set of evidence keys the run's checks need: units ask `wants(key)` and
+    skip every call nobody will judge. `fork` runs more work for the same unit on the pool.
+    """
+
+    def __init__(
+        self,
+        collector: AwsCollector,
+        sink: Sink,
+        account: Account,
+        region: str,
+        wanted: frozenset[str] = frozenset(),
+        scheduler: Scheduler | None = None,
+        unit: Unit | None = None,
+    ) -> None:
         self.collector = collector
         self.sink = sink
         self.account = account
         self.region = region
+        self.wanted = wanted
+        self.scheduler = scheduler
+        self.unit = unit
+
+    def wants(self, key: str) -> bool:
+        return key in self.wanted
+
+    def at(self, region: str) -> Caller:
+        """The same caller in another region (bucket-level calls go to the bucket's region)."""
+        if region == self.region:
+            return self
+        return Caller(self.collector, self.sink, self.account, region, self.wanted, self.scheduler, self.unit)
+
+    def fork(self, fn: Callable[[Caller], None], region: str | None = None) -> None:
+        """Run `fn` as another job of this unit on the pool (inline when there is no pool)."""
+        caller = self.at(region) if region else self
+        if self.scheduler is None or self.unit is None:
+            fn(caller)
+        else:
+            self.scheduler.submit(self.unit, caller, fn)
+
+    def fork_each(self, items: list[Any], fn: Callable[[Caller, list[Any]], None], size: int = 25) -> None:
+        """Fan per-resource calls out in chunks of `size`, each chunk one job."""
+        for chunk in chunks(items, size):
+            self.fork(functools.partial(_apply, fn, chunk))
 
     def client(self, service: str) -> Any:
         return self.collector.client(self.account, service, self.region)
@@ -128,15 +212,9 @@ class Caller:
             )
         )
 
-    def _fail(self, service: str, op: str, params: Mapping[str, Any], subject: str, exc: Exception) -> None:
-        key = f"{service}.{op}"
-        if isinstance(exc, ClientError):
-            code = str(exc.response.get("Error", {}).get("Code", "ClientError"))
-            message = str(exc.response.get("Error", {}).get("Message", str(exc)))
-        else:
-            code = type(exc).__name__
-            message = str(exc)
-        log.warning("aws %s in %s/%s failed: %s", key, self.account.id, self.region, code)
+    def fail(self, service: str, op: str, params: Mapping[str, Any], subject: str, error: CollectionError) -> None:
+        """Record that `service.op` could not be collected, with the cause and the remedy."""
+        log.warning("aws %s.%s in %s/%s failed: %s", service, op, self.account.id, self.region, error.code)
         self.sink.record(
             EvidenceRecord(
                 source="aws",
@@ -148,118 +226,162 @@ class Caller:
                 identity=self.account.identity,
                 subject=subject,
                 collected_at=iso(utc_now()),
-                error=CollectionError(
-                    code=code,
-                    message=message,
-                    remedy=remedy_for(key, code, self.collector.config.aws.max_attempts),
-                ),
+                error=error,
             )
         )
 
-    def call(self, service: str, op: str, subject: str = "", **params: Any) -> dict[str, Any] | None:
-        """One call; its response, or None when it failed (the failure is recorded)."""
+    def _fail(self, service: str, op: str, params: Mapping[str, Any], subject: str, exc: Exception) -> None:
+        key = f"{service}.{op}"
+        code, message = error_code(exc)
+        self.fail(
+            service, op, params, subject,
+            CollectionError(code=code, message=message,
+                            remedy=remedy_for(key, code, self.collector.config.aws.max_attempts)),
+        )
+
+    def call(
+        self,
+        service: str,
+        op: str,
+        subject: str = "",
+        *,
+        answers: frozenset[str] = frozenset(),
+        transform: Transform | None = None,
+        **params: Any,
+    ) -> dict[str, Any] | None:
+        """One call; its response, or None when it failed (the failure is recorded).
+
+        `answers` are error codes that are the API's way of answering (e.g. S3's
+        `ServerSideEncryptionConfigurationNotFoundError` means "no default encryption"): they
+        are recorded as a response `{"Error": {"Code", "Message"}}`, not as a failure.
+        """
         try:
             response: dict[str, Any] = getattr(self.client(service), xform_name(op))(**params)
-        except (ClientError, BotoCoreError) as exc:
+        except ClientError as exc:
+            code, message = error_code(exc)
+            if code in answers:
+                answer: dict[str, Any] = {"Error": {"Code": code, "Message": message}}
+                self._record(service, op, params, subject, answer)
+                return answer
             self._fail(service, op, params, subject, exc)
             return None
-        self._record(service, op, params, subject, response)
-        return response
+        except (BotoCoreError, NotImplementedError) as exc:
+            self._fail(service, op, params, subject, exc)
+            return None
+        recorded = transform(response) if transform is not None else response
+        self._record(service, op, params, subject, recorded)
+        return recorded
 
-    def pages(self, service: str, op: str, subject: str = "", **params: Any) -> Iterator[dict[str, Any]]:
-        """Every page of a paginated call, each recorded as it arrives."""
+    def pages(
+        self,
+        service: str,
+        op: str,
+        subject: str = "",
+        *,
+        page_size: int | None = None,
+        answers: frozenset[str] = frozenset(),
+        **params: Any,
+    ) -> Iterator[dict[str, Any]]:
+        """Every page of a paginated call, each recorded as it arrives (`page_size`: the API's
+        largest page, so the fewest calls)."""
         client = self.client(service)
         method = xform_name(op)
         n = 0
+        shown = {**params, **({"page_size": page_size} if page_size else {})}
         try:
             if client.can_paginate(method):
-                for page in client.get_paginator(method).paginate(**params):
+                config = {"PageSize": page_size} if page_size else {}
+                for page in client.get_paginator(method).paginate(**params, PaginationConfig=config):
                     n += 1
-                    self._record(service, op, {**params, "page": n}, subject, page)
+                    self._record(service, op, {**shown, "page": n}, subject, page)
                     yield page
                 return
             page = getattr(client, method)(**params)
             n = 1
-            self._record(service, op, {**params, "page": n}, subject, page)
+            self._record(service, op, {**shown, "page": n}, subject, page)
             yield page
-        except (ClientError, BotoCoreError) as exc:
-            self._fail(service, op, {**params, "page": n + 1}, subject, exc)
+        except ClientError as exc:
+            code, message = error_code(exc)
+            if code in answers and n == 0:
+                answer: dict[str, Any] = {"Error": {"Code": code, "Message": message}}
+                self._record(service, op, {**shown, "page": 1}, subject, answer)
+                yield answer
+                return
+            self._fail(service, op, {**shown, "page": n + 1}, subject, exc)
+        except (BotoCoreError, NotImplementedError) as exc:
+            self._fail(service, op, {**shown, "page": n + 1}, subject, exc)
+
+    def marker_pages(
+        self, service: str, op: str, *, marker_in: str, marker_out: str, subject: str = "", **params: Any
+    ) -> Iterator[dict[str, Any]]:
+        """Pages of a call botocore has no paginator for (e.g. WAFv2's `NextMarker`)."""
+        marker: str | None = None
+        while True:
+            call_params = dict(params, **({marker_in: marker} if marker else {}))
+            page = self.call(service, op, subject, **call_params)
+            if page is None:
+                return
+            yield page
+            marker = page.get(marker_out) or None
+            if marker is None:
+                return
+
+
+def _apply(fn: Callable[[Caller, list[Any]], None], chunk: list[Any], caller: Caller) -> None:
+    fn(caller, chunk)
+
+
+def error_code(exc: Exception) -> tuple[str, str]:
+    """(code, message) of a failed call."""
+    if isinstance(exc, ClientError):
+        err = exc.response.get("Error", {})
+        return str(err.get("Code", "ClientError")), str(err.get("Message", str(exc)))
+    if isinstance(exc, NotImplementedError):
+        return "NotImplemented", str(exc)
+    return type(exc).__name__, str(exc)
 
 
 @dataclass(frozen=True)
-class Unit:
-    """A slice of collection: one service's calls in one (account, region)."""
-
-    name: str
-    keys: frozenset[str]
-    run: Callable[[Caller], None]
-    is_global: bool = False
+class Job:
+    unit: Unit
+    caller: Caller
+    fn: Callable[[Caller], None]
 
 
-# --- units -------------------------------------------------------------------------------
+class Scheduler:
+    """Jobs on a bounded pool; a running job may submit more (it never waits for them)."""
+
+    def __init__(self, pool: ThreadPoolExecutor) -> None:
+        self._pool = pool
+        self._lock = threading.Lock()
+        self._running: dict[Future[None], Job] = {}
+        self.submitted = 0
+
+    def submit(self, unit: Unit, caller: Caller, fn: Callable[[Caller], None]) -> None:
+        job = Job(unit, caller, fn)
+        with self._lock:
+            self.submitted += 1
+            self._running[self._pool.submit(fn, caller)] = job
+
+    def finished(self) -> Iterator[tuple[Job, BaseException | None]]:
+        """Each job as it ends, with its unexpected exception; ends when no job is left.
+
+        A job submits its children before it returns, so when the last known job is done
+        there is nothing left to wait for.
+        """
+        while True:
+            with self._lock:
+                pending = list(self._running)
+            if not pending:
+                return
+            done, _ = wait(pending, return_when=FIRST_COMPLETED)
+            for fut in done:
+                with self._lock:
+                    job = self._running.pop(fut)
+                yield job, fut.exception()
 
 
-def _elbv2(c: Caller) -> None:
-    policies: set[str] = set()
-    for page in c.pages("elbv2", "DescribeLoadBalancers"):
-        for lb in page.get("LoadBalancers", []):
-            arn = lb["LoadBalancerArn"]
-            for lpage in c.pages("elbv2", "DescribeListeners", subject=arn, LoadBalancerArn=arn):
-                for listener in lpage.get("Listeners", []):
-                    if listener.get("SslPolicy"):
-                        policies.add(listener["SslPolicy"])
-    if policies:
-        # only the policies in use, in one call: their protocols decide, not their names
-        for _ in c.pages("elbv2", "DescribeSSLPolicies", Names=sorted(policies)):
-            pass
-
-
-def _elb(c: Caller) -> None:
-    for page in c.pages("elb", "DescribeLoadBalancers"):
-        for lb in page.get("LoadBalancerDescriptions", []):
-            secure = [
-                d for d in lb.get("ListenerDescriptions", [])
-                if d.get("Listener", {}).get("Protocol", "").upper() in {"HTTPS", "SSL"}
-            ]
-            if secure:
-                name = lb["LoadBalancerName"]
-                c.call("elb", "DescribeLoadBalancerPolicies", subject=name, LoadBalancerName=name)
-
-
-def _cloudfront(c: Caller) -> None:
-    for _ in c.pages("cloudfront", "ListDistributions"):
-        pass
-
-
-def _apigateway(c: Caller) -> None:
-    for _ in c.pages("apigateway", "GetDomainNames"):
-        pass
-
-
-def _apigatewayv2(c: Caller) -> None:
-    for _ in c.pages("apigatewayv2", "GetDomainNames"):
-        pass
-
-
-def _acm(c: Caller) -> None:
-    for page in c.pages("acm", "ListCertificates", Includes={"keyTypes": _ALL_KEY_TYPES}):
-        for summary in page.get("CertificateSummaryList", []):
-            arn = summary["CertificateArn"]
-            c.call("acm", "DescribeCertificate", subject=arn, CertificateArn=arn)
-
-
-UNITS: tuple[Unit, ...] = (
-    Unit(
-        "elbv2",
-        frozenset({"elbv2.DescribeLoadBalancers", "elbv2.DescribeListeners", "elbv2.DescribeSSLPolicies"}),
-        _elbv2,
-    ),
-    Unit("elb", frozenset({"elb.DescribeLoadBalancers", "elb.DescribeLoadBalancerPolicies"}), _elb),
-    Unit("cloudfront", frozenset({"cloudfront.ListDistributions"}), _cloudfront, is_global=True),
-    Unit("apigateway", frozenset({"apigateway.GetDomainNames"}), _apigateway),
-    Unit("apigatewayv2", frozenset({"apigatewayv2.GetDomainNames"}), _apigatewayv2),
-    Unit("acm", frozenset({"acm.ListCertificates", "acm.DescribeCertificate"}), _acm),
-)
+UNITS: tuple[Unit, ...] = SERVICE_UNITS
 
 
 class AwsCollector(Collector):
@@ -285,6 +407,7 @@ class AwsCollector(Collector):
             max_pool_connections=max(10, config.aws.max_workers),
             connect_timeout=10,
             read_timeout=60,
+            user_agent_appid=USER_AGENT_APPID,
         )
 
     def client(self, account: Account, service: str, region: str) -> Any:
@@ -378,13 +501,17 @@ class AwsCollector(Collector):
                 accounts.append(acct_or_none)
         return accounts, unreachable
 
-    def regions(self, sink: Sink, account: Account) -> list[str]:
-        wanted = self.config.aws.regions
-        if wanted != ["all"]:
-            return list(wanted)
+    def regions(self, sink: Sink, account: Account, wanted: frozenset[str] = frozenset()) -> list[str]:
+        """The account's regions in scope. `["all"]` asks EC2 for the enabled ones; the same
+        call is made (and recorded) when a check wants to know which regions exist."""
+        configured = self.config.aws.regions
+        if configured != ["all"] and "ec2.DescribeRegions" not in wanted:
+            return list(configured)
         resp = Caller(self, sink, account, self.home_region).call(
             "ec2", "DescribeRegions", AllRegions=False
         )
+        if configured != ["all"]:
+            return list(configured)
         if resp is None:
             return [self.home_region]
         return sorted(r["RegionName"] for r in resp.get("Regions", []))
@@ -406,21 +533,19 @@ class AwsCollector(Collector):
         units = [u for u in UNITS if u.keys & wanted]
         jobs: list[tuple[Unit, Account, str]] = []
         for account in accounts:
-            regions = self.regions(sink, account)
+            regions = self.regions(sink, account, wanted)
             for unit in units:
                 for region in ([self.home_region] if unit.is_global else regions):
                     jobs.append((unit, account, region))
-        total = len(jobs)
         with ThreadPoolExecutor(max_workers=self.config.aws.max_workers, thread_name_prefix="aws") as pool:
-            futures = {
-                pool.submit(unit.run, Caller(self, sink, account, region)): (unit, account, region)
-                for unit, account, region in jobs
-            }
-            for done, fut in enumerate(as_completed(futures), start=1):
-                unit, account, region = futures[fut]
-                exc = fut.exception()
+            scheduler = Scheduler(pool)
+            for unit, account, region in jobs:
+                scheduler.submit(unit, Caller(self, sink, account, region, wanted, scheduler, unit), unit.run)
+            for done, (job, exc) in enumerate(scheduler.finished(), start=1):
+                unit, account, region = job.unit, job.caller.account, job.caller.region
                 if exc is not None:
                     # an unexpected failure inside a unit: every key it owed is an error, never silence
+                    log.error("aws unit %s in %s/%s raised", unit.name, account.id, region, exc_info=exc)
                     for key in sorted(unit.keys & wanted):
                         sink.failure(
                             source="aws", key=key, account=account.id, region=region,
@@ -429,4 +554,4 @@ class AwsCollector(Collector):
                                 remedy="this is a bug in evidence's AWS collector; please report it",
                             ),
                         )
-                sink.progress(f"aws {done}/{total}: {unit.name} {account.id} {region}")
+                sink.progress(f"aws {done}/{scheduler.submitted}: {unit.name} {account.id} {region}")

@@ -152,6 +152,8 @@ class RequiredReviews:
     dismiss_stale_reviews: bool = False
     require_code_owner_reviews: bool = False
     require_last_push_approval: bool = False
+    #: logins in ``bypass_pull_request_allowances.users`` (allowed to bypass the requirement)
+    bypass_users: list[str] = field(default_factory=list)
 
 
 @dataclass
@@ -386,6 +388,11 @@ class RecordedRequest:
     query: dict[str, list[str]]
     status: int = 0
     authenticated: bool = False
+    #: the request's Accept, X-GitHub-Api-Version and User-Agent headers (never Authorization)
+    headers: dict[str, str] = field(default_factory=dict)
+
+
+_KEPT_HEADERS = ("Accept", "X-GitHub-Api-Version", "User-Agent")
 
 
 class ServedPayload(NamedTuple):
@@ -401,7 +408,7 @@ class ServedPayload(NamedTuple):
 class _Injection:
     status: int
     remaining: int  # -1 = forever
-    body: dict[str, Any] | None
+    body: Any  # a JSON value; None = GitHub's error body for the status
     headers: dict[str, str]
     path_prefix: str = ""
     pattern: re.Pattern[str] | None = None
@@ -490,6 +497,7 @@ class FakeGitHub:
         self.token = token if token is not None else "ghp_fake" + secrets.token_hex(16)
         self.clock = clock
         self.two_factor_requirement_enabled = two_factor_requirement_enabled
+        self.viewer_is_owner = True
         self.org_id = 9_100_000 + sum(org.encode()) % 1000
         self.html_url = html_url.rstrip("/")
         self.scopes = tuple(scopes) if scopes is not None else None
@@ -600,11 +608,19 @@ class FakeGitHub:
                 self._user_ids[login] = 1000 + len(self._user_ids) * 7 + 1
             return self._user_ids[login]
 
-    def set_org(self, *, two_factor_requirement_enabled: bool | None = None) -> None:
-        """Change organisation settings."""
+    def set_org(
+        self, *, two_factor_requirement_enabled: bool | None = None, viewer_is_owner: bool | None = None
+    ) -> None:
+        """Change organisation settings.
+
+        ``viewer_is_owner=False`` answers as GitHub does a token that is not an organisation
+        owner's: ``two_factor_requirement_enabled`` is null in ``GET /orgs/{org}``.
+        """
         with self._lock:
             if two_factor_requirement_enabled is not None:
                 self.two_factor_requirement_enabled = two_factor_requirement_enabled
+            if viewer_is_owner is not None:
+                self.viewer_is_owner = viewer_is_owner
 
     def add_member(
         self, login: str, *, two_factor: bool = True, role: Literal["admin", "member"] = "member"
@@ -824,7 +840,7 @@ class FakeGitHub:
         path_prefix: str,
         status: int,
         times: int = 1,
-        body: dict[str, Any] | None = None,
+        body: Any = None,
         headers: Mapping[str, str] | None = None,
         *,
         method: str | None = None,
@@ -832,8 +848,9 @@ class FakeGitHub:
         """Answer the next ``times`` requests whose path starts with ``path_prefix`` with ``status``.
 
         ``times=-1`` means forever. The default body is GitHub's error body for
-        the status. Injected answers still carry rate-limit headers and count
-        against the budget, as GitHub's do.
+        the status; ``body`` may be any JSON value (e.g. a list page with a
+        ``Link`` header). Injected answers still carry rate-limit headers and
+        count against the budget, as GitHub's do.
         """
         with self._lock:
             self._injections.append(
@@ -972,7 +989,9 @@ class FakeGitHub:
             "default_repository_permission": "read",
             "default_repository_branch": "main",
             "members_can_create_repositories": False,
-            "two_factor_requirement_enabled": self.two_factor_requirement_enabled,
+            "two_factor_requirement_enabled": (
+                self.two_factor_requirement_enabled if self.viewer_is_owner else None
+            ),
             "members_allowed_repository_creation_type": "none",
             "members_can_create_public_repositories": False,
             "members_can_create_private_repositories": False,
@@ -1133,6 +1152,12 @@ class FakeGitHub:
                 "required_approving_review_count": reviews.required_approving_review_count,
                 "require_last_push_approval": reviews.require_last_push_approval,
             }
+            if reviews.bypass_users:
+                out["required_pull_request_reviews"]["bypass_pull_request_allowances"] = {
+                    "users": [self._user(login) for login in reviews.bypass_users],
+                    "teams": [],
+                    "apps": [],
+                }
         out["required_signatures"] = {
             "url": f"{url}/required_signatures",
             "enabled": prot.required_signatures,
@@ -1578,13 +1603,20 @@ class FakeGitHub:
             return None
         return "Bad credentials"
 
-    def _handle(self, method: str, raw_target: str, authorization: str | None) -> _Response:
+    def _handle(
+        self,
+        method: str,
+        raw_target: str,
+        authorization: str | None,
+        headers: Mapping[str, str] | None = None,
+    ) -> _Response:
         url = urllib.parse.urlsplit(raw_target)
         path = url.path
         query = urllib.parse.parse_qs(url.query, keep_blank_values=True)
+        kept = {name: headers[name] for name in _KEPT_HEADERS if headers is not None and name in headers}
         with self._lock:
             self._request_counter += 1
-            record = RecordedRequest(method, path, query)
+            record = RecordedRequest(method, path, query, headers=kept)
             self._requests.append(record)
             resource = "search" if path.startswith("/search/") else "core"
             budget = self._budget(resource)
@@ -1674,7 +1706,10 @@ class _RequestHandler(BaseHTTPRequestHandler):
         length = int(self.headers.get("Content-Length") or 0)
         if length:
             self.rfile.read(length)
-        response = self.github._handle(self.command, self.path, self.headers.get("Authorization"))
+        response = self.github._handle(
+            self.command, self.path, self.headers.get("Authorization"),
+            {name: value for name in _KEPT_HEADERS if (value := self.headers.get(name)) is not None},
+        )
         data = b"" if response.body is None else json.dumps(response.body).encode()
         self.send_response(response.status)
         self.send_header("Content-Type", "application/json; charset=utf-8")

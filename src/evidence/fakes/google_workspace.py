@@ -31,6 +31,7 @@ USER_READONLY_SCOPE = "https://www.googleapis.com/auth/admin.directory.user.read
 USER_SCOPES = frozenset({USER_READONLY_SCOPE, "https://www.googleapis.com/auth/admin.directory.user"})
 USERS_PATH = "/admin/directory/v1/users"
 NEVER_LOGGED_IN = "1970-01-01T00:00:00.000Z"
+DEFAULT_CUSTOMER_KEY = "C01evd3nc"
 REQUIRED_USER_FIELDS = (
     "primaryEmail", "id", "isEnrolledIn2Sv", "isEnforcedIn2Sv", "isAdmin",
     "suspended", "archived", "creationTime", "lastLoginTime",
@@ -165,6 +166,81 @@ def _check(value: Any, schema: dict[str, Any], path: str, schemas: dict[str, Any
         fail(f"unsupported schema type {kind!r}")
 
 
+#: a parsed `fields` selector: name -> sub-selection, or None for the whole value
+FieldTree = dict[str, "FieldTree | None"]
+_FIELD_PATH = re.compile(r"[A-Za-z_$][\w$]*(?:/[A-Za-z_$][\w$]*)*")
+
+
+def _merge_fields(tree: FieldTree, key: str, node: FieldTree | None) -> None:
+    if key not in tree:
+        tree[key] = node
+        return
+    have = tree[key]
+    if have is None or node is None:
+        tree[key] = None
+        return
+    for k, v in node.items():
+        _merge_fields(have, k, v)
+
+
+def parse_fields(selector: str, schema_name: str, discovery_doc: dict[str, Any]) -> FieldTree:
+    """Parse a partial-response selector (``kind,users(primaryEmail,name/fullName)``) and check
+    every name exists in the discovery schema; ValueError like Google's "Invalid field selection"."""
+    pos = 0
+
+    def items() -> FieldTree:
+        nonlocal pos
+        tree: FieldTree = {}
+        while True:
+            m = _FIELD_PATH.match(selector, pos)
+            if m is None:
+                raise ValueError(f"Invalid field selection {selector[pos:] or selector!r}")
+            pos = m.end()
+            node: FieldTree | None = None
+            if selector.startswith("(", pos):
+                pos += 1
+                node = items()
+                if not selector.startswith(")", pos):
+                    raise ValueError(f"Invalid field selection {selector!r}: unbalanced parentheses")
+                pos += 1
+            names = m.group().split("/")
+            for name in reversed(names[1:]):
+                node = {name: node}
+            _merge_fields(tree, names[0], node)
+            if not selector.startswith(",", pos):
+                return tree
+            pos += 1
+
+    tree = items()
+    if pos != len(selector):
+        raise ValueError(f"Invalid field selection {selector[pos:]!r}")
+    schemas: dict[str, Any] = discovery_doc["schemas"]
+    _check_fields(tree, schemas[schema_name], schemas)
+    return tree
+
+
+def _check_fields(tree: FieldTree, schema: dict[str, Any], schemas: dict[str, Any]) -> None:
+    while "$ref" in schema or schema.get("type") == "array":
+        schema = schemas[schema["$ref"]] if "$ref" in schema else schema.get("items", {})
+    props: dict[str, Any] = schema.get("properties", {})
+    for key, sub in tree.items():
+        if key not in props and schema.get("additionalProperties") is None:
+            raise ValueError(f"Invalid field selection {key}")
+        if sub is not None:
+            _check_fields(sub, props.get(key) or schema.get("additionalProperties") or {}, schemas)
+
+
+def select_fields(value: Any, tree: FieldTree | None) -> Any:
+    """The part of ``value`` a parsed selector asks for (lists are selected item by item)."""
+    if tree is None:
+        return value
+    if isinstance(value, list):
+        return [select_fields(v, tree) for v in value]
+    if isinstance(value, dict):
+        return {k: select_fields(value[k], sub) for k, sub in tree.items() if k in value}
+    return value
+
+
 def _b64decode(part: str) -> bytes:
     return base64.urlsafe_b64decode(part + "=" * (-len(part) % 4))
 
@@ -187,6 +263,7 @@ class _Injection:
     remaining: int  # -1 = forever
     body: dict[str, Any] | None
     headers: dict[str, str] = field(default_factory=dict)
+    after: int = 0  # matching requests still to let through before this one applies
 
 
 class FakeWorkspace:
@@ -204,12 +281,14 @@ class FakeWorkspace:
         service_account_info: dict[str, str] | None = None,
     ) -> None:
         self.discovery = load_directory_discovery()
+        #: the real customer ID users carry (`my_customer` is only an alias of it)
+        self.customer_key = customer_id if customer_id != "my_customer" else DEFAULT_CUSTOMER_KEY
         self.users: list[dict[str, Any]] = []
         for user in users:
             missing = [f for f in REQUIRED_USER_FIELDS if f not in user]
             if missing:
                 raise ValueError(f"user {user.get('primaryEmail')!r} lacks {missing}")
-            served = {"kind": "admin#directory#user", **user}
+            served = {"kind": "admin#directory#user", "customerId": self.customer_key, **user}
             served.setdefault("etag", '"' + hashlib.sha256(json.dumps(served, sort_keys=True).encode())
                               .hexdigest() + '"')
             validate_discovery(served, "User", self.discovery)
@@ -287,11 +366,13 @@ class FakeWorkspace:
 
     # controls ---------------------------------------------------------------
     def inject(self, path_prefix: str, status: int, times: int = 1,
-               body: dict[str, Any] | None = None, headers: dict[str, str] | None = None) -> None:
+               body: dict[str, Any] | None = None, headers: dict[str, str] | None = None,
+               after: int = 0) -> None:
         """Answer the next ``times`` requests whose path starts with ``path_prefix`` with
-        ``status`` (``times=-1``: forever). Default body is Google's error body for it."""
+        ``status`` (``times=-1``: forever), once ``after`` of them have been served normally
+        (e.g. fail from the third page on). Default body is Google's error body for it."""
         with self._lock:
-            self._injections.append(_Injection(path_prefix, status, times, body, dict(headers or {})))
+            self._injections.append(_Injection(path_prefix, status, times, body, dict(headers or {}), after))
 
     def clear_injections(self) -> None:
         with self._lock:
@@ -306,11 +387,16 @@ class FakeWorkspace:
     # request handling (called from server threads) --------------------------
     def _take_injection(self, path: str) -> _Injection | None:
         with self._lock:
+            chosen: _Injection | None = None
             for inj in self._injections:
-                if path.startswith(inj.path_prefix) and inj.remaining != 0:
+                if not path.startswith(inj.path_prefix) or inj.remaining == 0:
+                    continue
+                if inj.after > 0:
+                    inj.after -= 1  # every waiting injection counts this request
+                elif chosen is None:
                     inj.remaining -= 1 if inj.remaining > 0 else 0
-                    return inj
-        return None
+                    chosen = inj
+        return chosen
 
     def _token(self, form: dict[str, list[str]], rec: RecordedRequest) -> tuple[int, dict[str, Any]]:
         def grant_error(error: str, description: str) -> tuple[int, dict[str, Any]]:
@@ -368,9 +454,13 @@ class FakeWorkspace:
             if unsupported in param:
                 return 400, google_error(400, f"Invalid Input: fake does not support {unsupported}",
                                          "invalid")
+        try:
+            selection = parse_fields(param["fields"], "Users", self.discovery) if "fields" in param else None
+        except ValueError as exc:
+            return 400, google_error(400, str(exc), "invalidParameter")
         users = self.users
         if "customer" in param:
-            if param["customer"] not in ("my_customer", self.customer_id):
+            if param["customer"] not in ("my_customer", self.customer_id, self.customer_key):
                 return 400, google_error(400)
         elif "domain" in param:
             users = [u for u in users if u["primaryEmail"].endswith("@" + param["domain"])]
@@ -403,6 +493,8 @@ class FakeWorkspace:
             payload["users"] = [dict(u) for u in users[offset:end]]
         if end < len(users):
             payload["nextPageToken"] = base64.urlsafe_b64encode(str(end).encode()).decode().rstrip("=")
+        if selection is not None:
+            payload = select_fields(payload, selection)
         with self._lock:
             self.served.append(("Users", payload))
         return 200, payload

@@ -1,0 +1,198 @@
+"""Google Workspace checks judged from hand-made `admin.directory.users.list` pages."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from evidence.checks import google_workspace as gw
+from evidence.checks.base import Check, CheckContext
+from evidence.fakes.google_workspace import NEVER_LOGGED_IN, make_user
+from evidence.models import CollectionError, EvidenceRecord, Finding, Status
+from evidence.records import EvidenceIndex, EvidenceWriter
+
+NOW = datetime(2026, 11, 15, 12, 0, tzinfo=UTC)
+CUSTOMER = "C0test123"
+
+
+def ts(days_ago: float) -> str:
+    return (NOW - timedelta(days=days_ago)).strftime("%Y-%m-%dT%H:%M:%S.000Z")
+
+
+def user(email: str, **overrides: Any) -> dict[str, Any]:
+    """A recent, compliant user as the collector's partial response returns it."""
+    base = make_user(email, isEnrolledIn2Sv=True, isEnforcedIn2Sv=True, customerId=CUSTOMER,
+                     creationTime=ts(400), lastLoginTime=ts(1))
+    base.update(overrides)
+    return base
+
+
+def index_of(tmp_path: Path, *pages: list[dict[str, Any]] | CollectionError) -> EvidenceIndex:
+    """An evidence index holding one users.list record per page (a CollectionError = a failed page)."""
+    writer = EvidenceWriter(tmp_path)
+    for n, page in enumerate(pages, start=1):
+        error = page if isinstance(page, CollectionError) else None
+        response = None if error else {"kind": "admin#directory#users", "users": page}
+        writer.write(EvidenceRecord(
+            source="google_workspace", service="admin", operation="directory.users.list",
+            parameters={"customer": "my_customer", "page": n}, account="my_customer",
+            identity="sa@p.iam.gserviceaccount.com as admin@example.com",
+            collected_at="2026-11-15T11:59:00Z", response=response, error=error,
+        ))
+    return writer.index()
+
+
+def run(chk: Check, index: EvidenceIndex, **params: Any) -> list[Finding]:
+    ctx = CheckContext(chk, "WORKFORCE-IDENTITY", {**chk.params, **params}, NOW, index)
+    return list(chk(ctx))
+
+
+def by_email(findings: list[Finding]) -> dict[str, Finding]:
+    return {f.resource_id: f for f in findings}
+
+
+def test_unenrolled_active_user_fails_with_email_and_suspended_or_archived_are_not_judged(tmp_path: Path) -> None:
+    index = index_of(tmp_path, [
+        user("ann@example.com"),
+        user("bob@example.com", isEnrolledIn2Sv=False),
+        user("gone@example.com", isEnrolledIn2Sv=False, suspended=True, suspensionReason="ADMIN"),
+        user("old@example.com", isEnrolledIn2Sv=False, archived=True),
+    ])
+    found = by_email(run(gw.users_2sv_enrolled, index))
+    assert set(found) == {"ann@example.com", "bob@example.com"}
+    assert found["ann@example.com"].status is Status.PASS
+    bob = found["bob@example.com"]
+    assert bob.status is Status.FAIL
+    assert bob.observed == {"isEnrolledIn2Sv": False} and bob.expected == {"isEnrolledIn2Sv": True}
+    assert bob.source == "google_workspace" and bob.account == "my_customer" and bob.region == ""
+    assert bob.resource_type == "GoogleWorkspace::User"
+    assert bob.evidence == [e.path for e in index.entries_for(gw.USERS_LIST)]
+
+
+def test_2sv_enforced_per_active_user(tmp_path: Path) -> None:
+    index = index_of(tmp_path, [
+        user("ann@example.com"),
+        user("con@example.com", isEnforcedIn2Sv=False, orgUnitPath="/Contractors"),
+        user("gone@example.com", isEnforcedIn2Sv=False, suspended=True),
+    ])
+    found = by_email(run(gw.users_2sv_enforced, index))
+    assert {k: v.status for k, v in found.items()} == {"ann@example.com": Status.PASS,
+                                                       "con@example.com": Status.FAIL}
+    assert "/Contractors" in found["con@example.com"].message
+
+
+def test_missing_flag_is_an_error_not_a_pass(tmp_path: Path) -> None:
+    u = user("ann@example.com")
+    del u["isEnrolledIn2Sv"]
+    [finding] = run(gw.users_2sv_enrolled, index_of(tmp_path, [u]))
+    assert finding.status is Status.ERROR
+
+
+@pytest.mark.parametrize(("admins", "status"), [(1, Status.FAIL), (3, Status.PASS), (6, Status.FAIL)])
+def test_super_admin_count_bounds(tmp_path: Path, admins: int, status: Status) -> None:
+    people = [user(f"admin{i}@example.com", isAdmin=True) for i in range(admins)]
+    people += [user(f"user{i}@example.com") for i in range(5)]
+    [finding] = run(gw.super_admin_count, index_of(tmp_path, people[:4], people[4:]))
+    assert finding.status is status
+    assert finding.observed["super_admins"] == admins
+    assert finding.resource_id == CUSTOMER and finding.resource_type == "GoogleWorkspace::Customer"
+    assert finding.expected == "between 2 and 4 super admins"
+    assert len(finding.evidence) == 2
+
+
+def test_super_admin_count_ignores_suspended_and_delegated_admins_and_takes_params(tmp_path: Path) -> None:
+    people = [
+        user("a1@example.com", isAdmin=True),
+        user("a2@example.com", isAdmin=True, suspended=True),
+        user("helpdesk@example.com", isDelegatedAdmin=True),
+    ]
+    index = index_of(tmp_path, people)
+    [default] = run(gw.super_admin_count, index)
+    assert default.status is Status.FAIL and default.observed == {"super_admins": 1, "emails": ["a1@example.com"]}
+    [relaxed] = run(gw.super_admin_count, index, min_super_admins=1)
+    assert relaxed.status is Status.PASS
+
+
+def test_super_admin_count_resource_falls_back_to_configured_customer(tmp_path: Path) -> None:
+    people = [{k: v for k, v in user(f"a{i}@example.com", isAdmin=True).items() if k != "customerId"}
+              for i in range(2)]
+    [finding] = run(gw.super_admin_count, index_of(tmp_path, people))
+    assert finding.resource_id == "my_customer" and finding.status is Status.PASS
+
+
+def test_super_admin_count_with_a_failed_page_only_fails_when_certain(tmp_path: Path) -> None:
+    denied = CollectionError(code="503 backendError", message="unavailable", remedy="run again later")
+    two = [user(f"a{i}@example.com", isAdmin=True) for i in range(2)]
+    assert run(gw.super_admin_count, index_of(tmp_path / "a", two, denied)) == []
+    six = [user(f"a{i}@example.com", isAdmin=True) for i in range(6)]
+    [finding] = run(gw.super_admin_count, index_of(tmp_path / "b", six, denied))
+    assert finding.status is Status.FAIL
+
+
+def test_super_admins_2sv(tmp_path: Path) -> None:
+    index = index_of(tmp_path, [
+        user("a1@example.com", isAdmin=True),
+        user("a2@example.com", isAdmin=True, isEnrolledIn2Sv=False),
+        user("u@example.com", isEnrolledIn2Sv=False),
+        user("a3@example.com", isAdmin=True, isEnrolledIn2Sv=False, suspended=True),
+    ])
+    found = by_email(run(gw.super_admins_2sv, index))
+    assert {k: v.status for k, v in found.items()} == {"a1@example.com": Status.PASS,
+                                                       "a2@example.com": Status.FAIL}
+
+
+def test_inactive_users(tmp_path: Path) -> None:
+    index = index_of(tmp_path, [
+        user("recent@example.com", lastLoginTime=ts(10)),
+        user("edge@example.com", lastLoginTime=ts(90)),
+        user("idle@example.com", lastLoginTime=ts(200)),
+        user("joiner@example.com", creationTime=ts(3), lastLoginTime=NEVER_LOGGED_IN),
+        user("late@example.com", creationTime=ts(20), lastLoginTime=NEVER_LOGGED_IN),
+        user("ghost@example.com", creationTime=ts(700), lastLoginTime=NEVER_LOGGED_IN),
+        user("left@example.com", lastLoginTime=ts(300), suspended=True),
+        user("archived@example.com", lastLoginTime=ts(300), archived=True),
+    ])
+    found = by_email(run(gw.inactive_users, index))
+    assert {k: v.status for k, v in found.items()} == {
+        "recent@example.com": Status.PASS,
+        "edge@example.com": Status.PASS,
+        "idle@example.com": Status.FAIL,
+        "joiner@example.com": Status.PASS,
+        "late@example.com": Status.FAIL,
+        "ghost@example.com": Status.FAIL,
+    }
+    assert found["idle@example.com"].observed["days_since_last_login"] == 200
+    assert "200 days" in found["idle@example.com"].message
+    assert found["joiner@example.com"].observed["never_signed_in"] is True
+    assert "never signed in" in found["ghost@example.com"].message
+
+
+def test_inactive_users_parameters_and_unreadable_times(tmp_path: Path) -> None:
+    index = index_of(tmp_path, [
+        user("month@example.com", lastLoginTime=ts(45)),
+        user("joiner@example.com", creationTime=ts(20), lastLoginTime=NEVER_LOGGED_IN),
+        user("broken@example.com", lastLoginTime="not a time"),
+    ])
+    found = by_email(run(gw.inactive_users, index, max_inactive_days=30, new_user_grace_days=30))
+    assert found["month@example.com"].status is Status.FAIL
+    assert found["joiner@example.com"].status is Status.PASS
+    assert found["broken@example.com"].status is Status.ERROR
+
+
+def test_users_on_several_pages_are_all_judged_once(tmp_path: Path) -> None:
+    pages = [[user(f"u{p}{i}@example.com") for i in range(3)] for p in range(4)]
+    pages[3].append(user("u00@example.com"))  # the same person seen twice is judged once
+    index = index_of(tmp_path, *pages)
+    findings = run(gw.users_2sv_enrolled, index)
+    assert sorted(f.resource_id for f in findings) == sorted(u["primaryEmail"] for p in pages[:4] for u in p[:3])
+    assert len({p for f in findings for p in f.evidence}) == 4
+
+
+def test_empty_listing_gives_no_findings(tmp_path: Path) -> None:
+    index = index_of(tmp_path, [])
+    for chk in (gw.users_2sv_enrolled, gw.users_2sv_enforced, gw.super_admin_count, gw.super_admins_2sv,
+                gw.inactive_users):
+        assert run(chk, index) == []
