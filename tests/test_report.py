@@ -319,3 +319,36 @@ def test_ten_thousand_findings_html_collapsed_pdf_counts_passes(tmp_path: Path, 
                               check=True).stdout
         assert "listener/app/web/1/bad" in text.replace("\n", "") and "good-09999" not in text
         assert "Counted per check above" in text
+
+
+def test_a_report_that_cannot_render_never_costs_the_run_its_bundle(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path, registry: Registry
+) -> None:
+    import evidence.report as report
+
+    def broken(*_: object, **__: object) -> bytes:
+        raise OSError("no fonts")
+
+    monkeypatch.setattr(report, "render_pdf", broken)
+    from evidence.config import parse_config
+    from evidence.runner import Runner
+    from tests.conftest import PERIOD
+
+    runner = Runner(config=parse_config({}), registry=registry, period=PERIOD, out=tmp_path, only={"manual"},
+                    hooks=[report.ReportHook(registry.checks)])
+    result = runner.run()
+    assert result.bundle is not None and verify(result.bundle) == []
+    manifest = load_manifest(result.bundle)
+    assert manifest["report_errors"] == ["pdf: OSError: no fonts"]
+    assert not (result.bundle / "report.pdf").exists() and (result.bundle / "report.html").is_file()
+    assert result.exit_code == 3 and "evidence report" in result.plugin_errors[-1]
+
+
+def test_in_place_renders_a_report_the_run_could_not(tmp_path: Path, registry: Registry) -> None:
+    bundle = make_bundle(tmp_path / "out", registry, extra_meta={"report_errors": ["pdf: OSError: no fonts"]})
+    assert not (bundle / "report.pdf").exists()
+    result = CliRunner().invoke(cli, ["report", str(bundle), "--in-place", "--format", "pdf"])
+    assert result.exit_code == 0, result.output
+    assert (bundle / "report.pdf").is_file() and verify(bundle) == []
+    manifest = load_manifest(bundle)
+    assert "report_errors" not in manifest and "report.pdf" in manifest["files"]

@@ -11,6 +11,7 @@ from the run, so exporting the same bundle twice gives the same bytes.
 from __future__ import annotations
 
 import hashlib
+import shutil
 import zipfile
 from pathlib import Path
 from typing import Any
@@ -105,15 +106,19 @@ def export_bundle(bundle: Path, output: Path) -> Path:
                                                                     else [])])
     output.parent.mkdir(parents=True, exist_ok=True)
     tmp = output.with_name(f".{output.name}.partial")
-    with zipfile.ZipFile(tmp, "w", compression=zipfile.ZIP_DEFLATED, compresslevel=6) as zf:
-        def add(arcname: str, data: bytes) -> None:
-            info = zipfile.ZipInfo(arcname, date_time=stamp)
-            info.compress_type = zipfile.ZIP_DEFLATED
-            info.external_attr = 0o644 << 16
-            zf.writestr(info, data)
+    try:
+        with zipfile.ZipFile(tmp, "w", compression=zipfile.ZIP_DEFLATED, compresslevel=6) as zf:
+            def entry(arcname: str) -> zipfile.ZipInfo:
+                info = zipfile.ZipInfo(arcname, date_time=stamp)
+                info.compress_type = zipfile.ZIP_DEFLATED
+                info.external_attr = 0o644 << 16
+                return info
 
-        add("README.txt", readme(manifest, hashlib.sha256(raw).hexdigest()).encode("utf-8"))
-        for rel in names:
-            add(f"{run_id}/{rel}", (bundle / rel).read_bytes())
-    tmp.replace(output)
+            zf.writestr(entry("README.txt"), readme(manifest, hashlib.sha256(raw).hexdigest()).encode("utf-8"))
+            for rel in names:
+                with (bundle / rel).open("rb") as src, zf.open(entry(f"{run_id}/{rel}"), "w") as dst:
+                    shutil.copyfileobj(src, dst, 1 << 20)
+        tmp.replace(output)
+    finally:
+        tmp.unlink(missing_ok=True)
     return output

@@ -23,6 +23,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+import logging
 import os
 from collections import Counter
 from collections.abc import Collection, Iterable, Mapping
@@ -52,6 +53,8 @@ from evidence.models import ControlVerdict, Finding, Status, sha256_of, verdict_
 
 if TYPE_CHECKING:
     from evidence.runner import RunResult
+
+log = logging.getLogger(__name__)
 
 FORMATS = ("html", "pdf", "csv", "oscal")
 OUTPUTS: dict[str, tuple[str, ...]] = {
@@ -95,6 +98,8 @@ CRITERIA_GROUPS = {
 _GROUP_ORDER = list(CRITERIA_GROUPS)
 #: values longer than this are cut in the HTML and PDF (findings.json and the CSV keep them whole)
 MAX_VALUE_CHARS = 2000
+#: values longer than this are cut in the PDF
+PDF_MAX_VALUE_CHARS = 600
 #: the PDF lists passing and not-applicable findings one by one up to this many in total, and
 #: counts them per check beyond (every failure, error, waiver and manual finding is always listed)
 PDF_PASS_LIMIT = 500
@@ -319,9 +324,16 @@ class CriterionGroup:
 
 
 def format_value(value: Any) -> str:
+    """A finding's observed or expected value as shown: text as is, an object one `key: value`
+    line per key (values as JSON), anything else as compact JSON."""
     if value is None:
         return "—"
-    text = value if isinstance(value, str) else json.dumps(value, sort_keys=True, ensure_ascii=False)
+    if isinstance(value, str):
+        text = value
+    elif isinstance(value, dict) and value:
+        text = "\n".join(f"{k}: {json.dumps(v, sort_keys=True, ensure_ascii=False)}" for k, v in sorted(value.items()))
+    else:
+        text = json.dumps(value, sort_keys=True, ensure_ascii=False)
     if len(text) > MAX_VALUE_CHARS:
         return text[:MAX_VALUE_CHARS] + f"… (cut at {MAX_VALUE_CHARS} characters; the whole value is in findings.json)"
     return text
@@ -531,6 +543,12 @@ def build_view(content: BundleContent, *, prefix: str = "", pdf: bool = False) -
 # Rendering
 
 
+def _truncate_pdf(text: str) -> str:
+    if len(text) <= PDF_MAX_VALUE_CHARS:
+        return text
+    return text[:PDF_MAX_VALUE_CHARS] + "… (cut; the whole value is in report.html and findings.json)"
+
+
 def css_string(value: Any) -> str:
     """Text for the inside of a double-quoted CSS string in a <style> element: every character
     but letters, digits and `.,:;_-/()` and space is a CSS escape, so none needs HTML escaping."""
@@ -548,6 +566,7 @@ def _environment(templates: Path | None = None) -> Environment:
     )
     env.filters["n"] = lambda v: f"{int(v):,}"
     env.filters["css_string"] = css_string
+    env.filters["truncate_pdf"] = _truncate_pdf
     return env
 
 
@@ -655,14 +674,34 @@ def _prefix(bundle: Path, out: Path) -> str:
 @dataclass
 class ReportHook:
     """The runner hook that writes `checks.json` and the reports into a bundle before it is
-    sealed. It must be the last hook, so the content digest on the cover covers every file."""
+    sealed. It must be the last hook, so the content digest on the cover covers every file.
+
+    A report that cannot be rendered never costs the run its evidence: the failure is logged,
+    recorded in the manifest (`report_errors`) and counted like a plugin error (exit code 3),
+    and the bundle is sealed without that report; `evidence report` can render it later."""
 
     checks: Mapping[str, Check]
     formats: Collection[str] = FORMATS
 
     def __call__(self, result: RunResult, folder: Path) -> None:
         (folder / CHECKS_FILE).write_text(checks_json(self.checks), encoding="utf-8")
-        write_reports(load_bundle(folder, metadata=result.manifest), folder, self.formats)
+        errors: list[str] = []
+        try:
+            content = load_bundle(folder, metadata=result.manifest)
+            for fmt in [f for f in FORMATS if f in self.formats]:
+                try:
+                    write_reports(content, folder, [fmt])
+                except Exception as exc:  # recorded in the manifest and the exit code, never silent
+                    log.exception("the %s report could not be rendered", fmt)
+                    errors.append(f"{fmt}: {type(exc).__name__}: {exc}")
+        except ReportError as exc:
+            errors.append(f"all: {exc}")
+        if errors:
+            result.manifest["report_errors"] = errors
+            result.plugin_errors.extend(
+                f"report {e} (the evidence is in the bundle; render it again with evidence report BUNDLE --out DIR)"
+                for e in errors
+            )
 
 
 def regenerate_in_place(bundle: Path, formats: Collection[str] = FORMATS) -> list[Path]:
@@ -683,5 +722,10 @@ def regenerate_in_place(bundle: Path, formats: Collection[str] = FORMATS) -> lis
         )
     content = load_bundle(bundle)
     written = write_reports(content, bundle, formats)
-    PartialBundle(tmp=bundle, final=bundle).seal(content.meta)
+    meta = dict(content.meta)
+    # a report the run could not render and that is now rendered is no longer an error
+    left = [e for e in meta.pop("report_errors", []) if e.split(":", 1)[0] not in formats]
+    if left:
+        meta["report_errors"] = left
+    PartialBundle(tmp=bundle, final=bundle).seal(meta)
     return written
