@@ -81,4 +81,7 @@ def test_evaluate_notices_a_changed_judgement(bundle: Path) -> None:
     findings.write_text(findings.read_text().replace('"status": "fail"', '"status": "pass"'))
     result = CliRunner().invoke(cli, ["evaluate", str(bundle)])
     assert result.exit_code == 1
-    assert "DIFFER" in result.output
+    assert "MISMATCH findings.json" in result.output and "not re-judged" in result.output
+    forced = CliRunner().invoke(cli, ["evaluate", "--no-verify", str(bundle)])
+    assert forced.exit_code == 1
+    assert "DIFFER" in forced.output

@@ -25,6 +25,8 @@ def _run(args: list[str]) -> tuple[int, str]:
         ('[bogus]\nx = 1\n', "bogus"),
         ("[controls.ENC-TRANSIT]\nmin_tsl = \"1.2\"\n", "controls.ENC-TRANSIT.min_tsl"),
         ("[controls.NOPE]\nx = 1\n", "controls.NOPE"),
+        ('[controls.TLS-CERTS]\nallow_ec = "false"\n', "controls.TLS-CERTS.allow_ec"),
+        ('[controls.TLS-CERTS]\nmin_rsa_bits = "4096"\n', "controls.TLS-CERTS.min_rsa_bits"),
         ("[aws\n", "not valid TOML"),
     ],
 )
@@ -64,3 +66,11 @@ def test_bad_period_is_a_usage_error() -> None:
     code, output = _run(["run", "--period", "2026-Q5"])
     assert code == 2
     assert "--period" in output and "Traceback" not in output
+
+
+def test_a_wrong_typed_secret_is_not_echoed(tmp_path: Path) -> None:
+    path = tmp_path / "evidence.toml"
+    path.write_text('[alerts]\nurls = "json://user:supersecretpw@127.0.0.1:9/hook"\n')
+    code, output = _run(["run", "--config", str(path), "--only", "manual", "--out", str(tmp_path / "out")])
+    assert code == 2
+    assert "alerts.urls" in output and "supersecretpw" not in output

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 import shutil
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -13,10 +13,13 @@ from botocore.awsrequest import AWSResponse
 
 from evidence.bundle import verify
 from evidence.catalog import default_catalog_dir
+from evidence.checks.base import CheckContext, check
 from evidence.collectors.aws import AwsCollector
-from evidence.config import Config
+from evidence.config import Config, parse_config
 from evidence.demo import make_certificate
-from evidence.models import Period, Status
+from evidence.models import Finding, Period, Status
+from evidence.registry import Registry
+from evidence.runner import Runner
 from tests.conftest import RunFn
 
 REGION = "eu-west-2"
@@ -98,3 +101,45 @@ def test_a_denied_per_resource_call_errors_that_resource_only(mocked_aws: None, 
     assert all(f.resource_id.startswith("arn:aws:acm:") for f in errors)
     assert all("acm:DescribeCertificate" in f.message for f in errors)
     assert not any(f.status is Status.PASS for f in errors)
+
+
+def test_a_failed_scope_call_errors_every_control_of_that_source(
+    mocked_aws: None, run_evidence: RunFn, tmp_path: Path
+) -> None:
+    """With regions = ["all"], a denied DescribeRegions would silently shrink the scope: it must not pass."""
+    cert, key = make_certificate("ok.example.com")
+    boto3.client("acm", region_name=REGION).import_certificate(Certificate=cert, PrivateKey=key)
+    result = run_evidence(
+        {"aws": {"regions": ["all"]}}, only={"aws"}, catalog_dir=transit_catalog(tmp_path),
+        collector_factory=collector_with(denying("ec2.DescribeRegions")),
+    )
+    verdicts = {v.control_id: v.verdict for v in result.verdicts}
+    assert verdicts == {"ENC-TRANSIT": Status.ERROR, "TLS-CERTS": Status.ERROR}
+    scope = [f for f in result.findings if f.check_id == "aws.collection"]
+    assert {f.control_id for f in scope} == {"ENC-TRANSIT", "TLS-CERTS"}
+    assert all("ec2:DescribeRegions" in f.message and f.evidence for f in scope)
+    assert result.exit_code == 3
+
+
+def test_a_check_reading_evidence_its_collector_never_collects_is_an_error(
+    mocked_aws: None, tmp_path: Path
+) -> None:
+    registry = Registry()
+    registry.add_collector(AwsCollector)
+
+    @check(id="aws.acm.imaginary", source="aws", description="Reads something nobody collects.",
+           requires=("acm.ListCertificates", "acm.GetImaginaryThing"))
+    def imaginary(ctx: CheckContext) -> Iterator[Finding]:
+        yield from ()
+
+    registry.add_check(imaginary)
+    folder = tmp_path / "controls"
+    folder.mkdir()
+    (folder / "X.toml").write_text('id = "X"\ntitle = "x"\nstatement = "x"\ncriteria = ["CC1.1"]\n'
+                                   '[[checks]]\nid = "aws.acm.imaginary"\n')
+    result = Runner(config=parse_config({"aws": {"regions": [REGION]}}), registry=registry,
+                    period=Period.parse("2026-Q4"), out=tmp_path / "out", only={"aws"}, catalog_dir=folder).run()
+    (finding,) = result.findings
+    assert finding.status is Status.ERROR
+    assert "does not collect acm.GetImaginaryThing" in finding.message
+    assert result.exit_code == 3

@@ -144,9 +144,10 @@ def cli(verbose: int) -> None:
     """Collect, judge and bundle evidence for the controls a security overview states."""
     level = logging.WARNING if verbose == 0 else logging.INFO if verbose == 1 else logging.DEBUG
     logging.basicConfig(level=level, format="%(levelname)s %(name)s: %(message)s")
-    if verbose < 2:
-        for noisy in ("botocore", "boto3", "urllib3", "googleapiclient", "httpx"):
-            logging.getLogger(noisy).setLevel(logging.WARNING)
+    # the HTTP libraries' own debug logs print request headers and bodies (session tokens,
+    # AssumeRole's secret key, bearer tokens): never below INFO, whatever -v says
+    for noisy in ("botocore", "boto3", "urllib3", "googleapiclient", "google.auth", "httpx", "httpcore"):
+        logging.getLogger(noisy).setLevel(logging.WARNING if verbose < 2 else logging.INFO)
 
 
 def _period(value: str | None) -> Period:
@@ -210,7 +211,7 @@ def demo(out: str | None, period: str | None) -> None:
     result = run_demo(Path(out) if out else None, _period(period), progress=_progress_printer(), **options)
     code = report_run(result)
     if result.bundle is not None:
-        code = record_and_alert(result, Config(), result.bundle.parents[1], code)
+        code = record_and_alert(result, Config(), result.bundle.parents[1], code, brief=True)
     if result.bundle is not None:
         key = result.bundle.parents[1] / DEMO_PUBLIC_KEY
         click.echo(f"reports: {result.bundle / 'report.html'} (and report.pdf, findings.csv, oscal/)")
@@ -221,8 +222,18 @@ def demo(out: str | None, period: str | None) -> None:
 @cli.command(name="evaluate")
 @click.argument("bundle", type=click.Path(path_type=Path))
 @click.option("--output", type=click.Path(path_type=Path), default=None, help="Write the re-judged findings here.")
-def evaluate_cmd(bundle: Path, output: Path | None) -> None:
-    """Re-judge a bundle offline from its raw evidence; compare with its findings.json."""
+@click.option("--no-verify", is_flag=True, help="Re-judge even when the bundle's hashes do not verify.")
+def evaluate_cmd(bundle: Path, output: Path | None, no_verify: bool) -> None:
+    """Re-judge a bundle offline from its raw evidence; compare with its findings.json.
+
+    The bundle is verified first: re-judging altered evidence proves nothing."""
+    if not no_verify:
+        problems = verify(bundle)
+        if problems:
+            for p in problems:
+                click.echo(f"MISMATCH {p}", err=True)
+            click.echo("the bundle does not verify; not re-judged (--no-verify to force)", err=True)
+            sys.exit(EXIT_FAIL)
     try:
         text, _, verdicts = evaluate(bundle, _registry())
     except (BundleError, ConfigError) as exc:
@@ -361,19 +372,24 @@ def _manual_inputs(
     return atts.attachments, found.waivers, {**atts.files, **found.files}
 
 
-def _print_outcome(outcome: Outcome) -> None:
+def _print_outcome(outcome: Outcome, brief: bool = False) -> None:
     from evidence.drift import render_drift, render_outcome
 
-    for line in render_drift(outcome.drift):
-        click.echo(line)
+    lines = render_drift(outcome.drift)
     out, err = render_outcome(outcome)
-    for line in out:
-        click.echo(line)
+    if brief:
+        # the demo's first run: every condition is new, so the detail is the summary above again
+        controls = len({c.control_id for c in outcome.drift.new})
+        click.echo(f"{lines[0]}: {controls} controls with new conditions (details: evidence drift --out DIR)")
+        click.echo(out[0] if out else f"alerts: {len(outcome.alerts)}")
+    else:
+        for line in lines + out:
+            click.echo(line)
     for line in err:
         click.echo(line, err=True)
 
 
-def record_and_alert(result: RunResult, cfg: Config, out_dir: Path, code: int) -> int:
+def record_and_alert(result: RunResult, cfg: Config, out_dir: Path, code: int, brief: bool = False) -> int:
     """After a run: record it in `<out>/history.sqlite`, report drift since the last run, send
     alerts; returns `code` composed with drift (`evidence.drift.compose_exit`). A failed
     notification is reported and recorded and does not change the code."""
@@ -385,7 +401,7 @@ def record_and_alert(result: RunResult, cfg: Config, out_dir: Path, code: int) -
     except (HistoryError, DriftError) as exc:
         click.echo(f"evidence: error: the run was not recorded in the history: {exc}", err=True)
         return EXIT_USAGE
-    _print_outcome(outcome)
+    _print_outcome(outcome, brief=brief)
     click.echo(f"history: {out_dir / HISTORY_FILE}")
     return compose_exit(code, outcome.drift.drifted)
 

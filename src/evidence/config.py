@@ -106,7 +106,10 @@ def _describe(err: ValidationError, path: str) -> str:
         return f"{path}: unknown key '{key}'"
     if kind == "missing":
         return f"{path}: missing required key '{key}'"
-    return f"{path}: key '{key}': {first['msg']} (got {first.get('input')!r})"
+    value = first.get("input")
+    # a string may be a secret (a webhook URL, a token): name its type, never echo it
+    shown = type(value).__name__ if isinstance(value, str | dict | list) else repr(value)
+    return f"{path}: key '{key}': {first['msg']} (got {shown})"
 
 
 def load_config(path: Path | None) -> Config:

@@ -66,7 +66,8 @@ class Judging(BaseModel):
     sources: dict[str, str | None]
     attachments: list[Attachment] = Field(default_factory=list)
     waivers: list[Waiver] = Field(default_factory=list)
-    #: check id -> why the check is unavailable (its plugin failed to load)
+    #: check id -> why the check is unavailable (its plugin failed to load, or its collector
+    #: does not provide the evidence it reads)
     unavailable: dict[str, str] = Field(default_factory=dict)
 
 
@@ -235,18 +236,66 @@ def _apply_waivers(findings: Iterable[Finding], judging: Judging) -> list[Findin
     return out
 
 
+def scope_failures(judging: Judging, checks: Mapping[str, Check], index: EvidenceIndex) -> dict[str, list[Finding]]:
+    """Failed calls no check reads (listing accounts or regions, identifying the caller…), by source.
+
+    Such a failure shrinks what was looked at without any check noticing, so it is an error of
+    every control the source evidences (`<source>.collection`), never silence.
+    """
+    required: dict[str, set[str]] = {}
+    for control in judging.catalog.controls.values():
+        for ref in control.checks:
+            chk = checks.get(ref.id)
+            if chk is not None and chk.source in judging.sources:
+                required.setdefault(chk.source, set()).update(chk.requires)
+    out: dict[str, list[Finding]] = {}
+    seen: set[tuple[str, str, str]] = set()
+    for entry in index.entries:
+        if entry.ok or entry.source not in required or entry.key in required[entry.source]:
+            continue
+        ev = index.load(entry)
+        err = ev.record.error
+        assert err is not None
+        resource = _scope(entry, ev.record.subject)
+        if (entry.source, resource, entry.key) in seen:
+            continue
+        seen.add((entry.source, resource, entry.key))
+        remedy = f" Remedy: {err.remedy}" if err.remedy else ""
+        out.setdefault(entry.source, []).append(
+            Finding(
+                control_id="",
+                check_id=f"{entry.source}.collection",
+                status=Status.ERROR,
+                source=entry.source,
+                resource_id=resource,
+                account=entry.account,
+                region=entry.region,
+                observed=err.code,
+                expected=f"{entry.key} readable",
+                message=(
+                    f"Could not collect {entry.key}, so the {entry.source} scope may be incomplete: "
+                    f"{err.code}: {err.message}.{remedy}"
+                ),
+                evidence=[ev.path],
+            )
+        )
+    return out
+
+
 def judge(
     judging: Judging, checks: Mapping[str, Check], index: EvidenceIndex
 ) -> tuple[list[Finding], list[ControlVerdict]]:
     """Every finding and every control verdict for the sources in `judging.sources`."""
     findings: list[Finding] = []
     verdicts: list[ControlVerdict] = []
+    scope_errors = scope_failures(judging, checks, index)
     for control in sorted(judging.catalog.controls.values(), key=lambda c: c.id):
         these: list[Finding] = []
         in_scope = False
+        sources_here: set[str] = set()
         for ref in control.checks:
             chk = checks.get(ref.id)
-            if chk is None:
+            if chk is None or ref.id in judging.unavailable:
                 in_scope = True
                 why = judging.unavailable.get(ref.id, "no plugin provides it")
                 these.append(
@@ -265,7 +314,10 @@ def judge(
             if chk.source not in judging.sources:
                 continue
             in_scope = True
+            sources_here.add(chk.source)
             these.extend(run_check(chk, control.id, judging, index))
+        for source in sorted(sources_here):
+            these.extend(f.model_copy(update={"control_id": control.id}) for f in scope_errors.get(source, []))
         if control.manual and "manual" in judging.sources:
             in_scope = True
             these.extend(_manual_findings(control, judging))

@@ -54,9 +54,16 @@ def _asset() -> Any:
     return apprise.AppriseAsset(app_id="evidence", app_desc="SOC 2 evidence drift alerts", storage_mode="memory")
 
 
+#: generic webhooks whose path may itself be the secret (apprise's privacy form keeps paths)
+_PATH_SECRET_SCHEMES = {"json", "jsons", "form", "forms", "xml", "xmls"}
+
+
 def _strip_query(url: str) -> str:
     parts = urlsplit(url)
-    return urlunsplit((parts.scheme, parts.netloc, parts.path, "", ""))
+    path = parts.path
+    if parts.scheme.lower() in _PATH_SECRET_SCHEMES and path.strip("/"):
+        path = "/…"
+    return urlunsplit((parts.scheme, parts.netloc, path, "", ""))
 
 
 def redact(url: str) -> str:

@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 import re
 import threading
+from collections import OrderedDict
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -124,10 +125,15 @@ class EvidenceWriter:
 class EvidenceIndex:
     """Lookup of a bundle's records by `service.Operation`."""
 
+    #: records kept parsed: several checks read the same listing, so a small cache saves re-reading
+    #: and re-validating it, while memory stays bounded however large the estate
+    cache_size = 256
+
     def __init__(self, root: Path, entries: list[IndexEntry]) -> None:
         self.root = root
         self.entries = entries
         self._by_key: dict[str, list[IndexEntry]] = {}
+        self._cache: OrderedDict[str, Evidence] = OrderedDict()
         for e in entries:
             self._by_key.setdefault(e.key, []).append(e)
 
@@ -149,8 +155,16 @@ class EvidenceIndex:
         return self._by_key.get(key, [])
 
     def load(self, entry: IndexEntry) -> Evidence:
+        hit = self._cache.get(entry.path)
+        if hit is not None:
+            self._cache.move_to_end(entry.path)
+            return hit
         text = (self.root / entry.path).read_text(encoding="utf-8")
-        return Evidence(entry.path, EvidenceRecord.model_validate_json(text))
+        ev = Evidence(entry.path, EvidenceRecord.model_validate_json(text))
+        self._cache[entry.path] = ev
+        if len(self._cache) > self.cache_size:
+            self._cache.popitem(last=False)
+        return ev
 
     def iter(self, key: str) -> Iterator[Evidence]:
         for entry in self.entries_for(key):

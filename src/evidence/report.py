@@ -50,6 +50,7 @@ from evidence.catalog import CheckRef, Control, default_templates_dir
 from evidence.checks.base import Check
 from evidence.judge import Attachment, Judging
 from evidence.models import ControlVerdict, Finding, Status, sha256_of, verdict_of
+from evidence.spreadsheet import cell
 
 if TYPE_CHECKING:
     from evidence.runner import RunResult
@@ -591,20 +592,12 @@ def render_pdf(content: BundleContent, *, templates: Path | None = None) -> byte
     return pdf
 
 
-def _cell(value: Any) -> str:
-    text = value if isinstance(value, str) else "" if value is None else json.dumps(
-        value, sort_keys=True, ensure_ascii=False
-    )
-    # a cell a spreadsheet would take for a formula is quoted (OWASP CSV injection)
-    return "'" + text if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text
-
-
 def _csv(header: list[str], rows: Iterable[list[Any]]) -> str:
     buf = io.StringIO()
     writer = csv.writer(buf, lineterminator="\r\n")
     writer.writerow(header)
     for row in rows:
-        writer.writerow([_cell(v) for v in row])
+        writer.writerow([cell(v) for v in row])
     return buf.getvalue()
 
 

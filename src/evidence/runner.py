@@ -17,7 +17,14 @@ from typing import Any
 
 from evidence import __version__
 from evidence.bundle import PartialBundle, load_manifest
-from evidence.catalog import Catalog, CatalogError, effective_params, load_catalog, validate_catalog
+from evidence.catalog import (
+    Catalog,
+    CatalogError,
+    effective_params,
+    load_catalog,
+    param_type_problem,
+    validate_catalog,
+)
 from evidence.collectors.base import Collector, CollectorFailure, Sink
 from evidence.config import Config, ConfigError
 from evidence.judge import Attachment, Judging, Waiver, controls_json, findings_json, judge
@@ -88,17 +95,20 @@ def validate_overrides(catalog: Catalog, config: Config, registry: Registry) -> 
     for control_id, params in config.controls.items():
         if control_id not in catalog.controls:
             raise ConfigError(f"{config.path or 'configuration'}: [controls.{control_id}]: unknown control")
-        known: set[str] = set()
+        known: dict[str, Any] = {}
         for ref in catalog.controls[control_id].checks:
             chk = registry.checks.get(ref.id)
             if chk is not None:
-                known |= set(chk.params)
-        for name in params:
+                known.update(chk.params)
+        for name, value in params.items():
             if name not in known:
                 raise ConfigError(
                     f"{config.path or 'configuration'}: unknown key 'controls.{control_id}.{name}' "
                     f"(parameters: {', '.join(sorted(known)) or 'none'})"
                 )
+            problem = param_type_problem(known[name], value)
+            if problem:
+                raise ConfigError(f"{config.path or 'configuration'}: key 'controls.{control_id}.{name}': {problem}")
 
 
 def resolve_params(catalog: Catalog, config: Config, registry: Registry) -> dict[str, dict[str, dict[str, Any]]]:
@@ -224,6 +234,21 @@ class Runner:
                 fut.result()
         return user_errors, calls
 
+    def _unavailable(self, catalog: Catalog) -> dict[str, str]:
+        """Checks the catalog names that cannot be judged: no plugin, or evidence nobody collects."""
+        out: dict[str, str] = {}
+        for control in catalog.controls.values():
+            for ref in control.checks:
+                chk = self.registry.checks.get(ref.id)
+                if chk is None:
+                    out[ref.id] = "; ".join(str(e) for e in self.registry.errors) or "no plugin provides it"
+                    continue
+                collector = self.registry.collectors.get(chk.source)
+                missing = [k for k in chk.requires if collector is not None and k not in collector.permissions]
+                if missing:
+                    out[ref.id] = f"the {chk.source} collector does not collect {', '.join(missing)}"
+        return out
+
     def _run(
         self, catalog: Catalog, sources: set[str], run_id: str, partial: PartialBundle, started: Any
     ) -> RunResult:
@@ -238,10 +263,7 @@ class Runner:
             sources=source_status,
             attachments=self.attachments,
             waivers=self.waivers,
-            unavailable={
-                ref.id: "; ".join(str(e) for e in self.registry.errors) or "no plugin provides it"
-                for c in catalog.controls.values() for ref in c.checks if ref.id not in self.registry.checks
-            },
+            unavailable=self._unavailable(catalog),
         )
         findings, verdicts = judge(judging, self.registry.checks, writer.index())
         partial.write_text("findings.json", findings_json(findings))

@@ -33,6 +33,7 @@ from typing import TYPE_CHECKING, Any
 from evidence.checks.base import CheckContext, check
 from evidence.models import EvidenceRecord, Finding, Status
 from evidence.records import Evidence, EvidenceIndex, IndexEntry
+from evidence.spreadsheet import cell
 
 if TYPE_CHECKING:
     from evidence.runner import RunResult
@@ -739,15 +740,18 @@ def population_csv(population: Sequence[MergedPullRequest]) -> str:
         approved = pr.peer_approved
         writer.writerow(
             [
-                pr.repo,
-                pr.number,
-                pr.title,
-                pr.author,
-                pr.merged_at,
-                pr.merged_by,
-                ";".join(pr.approvers or []),
-                "unknown" if approved is None else "yes" if approved else "no",
-                ";".join(sorted({ev.path for ev in pr.evidence})),
+                cell(value)
+                for value in (
+                    pr.repo,
+                    str(pr.number),
+                    pr.title,
+                    pr.author,
+                    pr.merged_at,
+                    pr.merged_by,
+                    ";".join(pr.approvers or []),
+                    "unknown" if approved is None else "yes" if approved else "no",
+                    ";".join(sorted({ev.path for ev in pr.evidence})),
+                )
             ]
         )
     return buffer.getvalue()

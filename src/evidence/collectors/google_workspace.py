@@ -21,7 +21,7 @@ from __future__ import annotations
 import json
 import logging
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -60,7 +60,7 @@ class ServiceAccountKey:
     """What evidence needs to know about the key file, besides the key itself."""
 
     path: Path
-    info: Mapping[str, str]
+    info: Mapping[str, str] = field(repr=False)
 
     @property
     def client_email(self) -> str:
