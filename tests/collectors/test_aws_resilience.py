@@ -11,8 +11,10 @@ from pathlib import Path
 from typing import Any
 
 import boto3
+import pytest
 from botocore.awsrequest import AWSResponse
 
+from evidence.collectors import aws_services
 from evidence.collectors.aws import AwsCollector
 from evidence.config import Config
 from evidence.models import Finding, Period, Status
@@ -123,3 +125,24 @@ def test_throttling_that_outlasts_the_retries_is_an_error_naming_it(
     assert kms and {f.status for f in kms} == {Status.ERROR}
     assert "ThrottlingException" in kms[0].message and "throttling outlasted 2 attempts" in kms[0].message
     assert {f.status for f in result.findings if f.check_id == "aws.ec2.ebs_volumes_encrypted"} == {Status.FAIL}
+
+
+def test_a_crash_inside_a_forked_job_is_an_error_for_that_unit_only(
+    mocked_aws: None, run_evidence: RunFn, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Per-resource work runs as further jobs on the pool; if one raises (a bug), the unit's
+    evidence keys become errors in that account and region, and the run still completes."""
+    _estate()
+
+    def broken(c: Any, tables: list[str]) -> None:
+        raise KeyError("TableName")
+
+    monkeypatch.setattr(aws_services, "_dynamodb_backups", broken)
+    result = run_controls(run_evidence, tmp_path, CONTROLS)
+    pitr = [f for f in result.findings if f.check_id == "aws.dynamodb.point_in_time_recovery"]
+    assert pitr and {f.status for f in pitr} == {Status.ERROR}
+    assert any("KeyError" in f.message and "bug in evidence's AWS collector" in f.message for f in pitr)
+    assert {f.status for f in result.findings if f.check_id == "aws.rds.backup_retention"} <= {
+        Status.PASS, Status.FAIL, Status.NOT_APPLICABLE}
+    assert {f.status for f in result.findings if f.check_id == "aws.kms.customer_key_rotation"} == {
+        Status.PASS, Status.FAIL}

@@ -103,10 +103,22 @@ _THROTTLED = {"Throttling", "ThrottlingException", "TooManyRequestsException", "
 _UNIMPLEMENTED = {"404", "NotImplemented", "NotImplementedError", "InvalidAction", "UnknownOperationException"}
 
 
+#: response fields that carry secrets: CloudFront origin custom headers (the usual shared secret
+#: between a distribution and its origin), OIDC client secrets of ALB listener rules, and any
+#: credentials (AssumeRole's are never recorded at all). Their values are replaced, never stored.
+SECRET_FIELDS = frozenset({"HeaderValue", "ClientSecret", "SecretAccessKey", "SessionToken", "Password"})
+REDACTED = "<redacted by evidence>"
+
+
 def jsonable(value: Any) -> Any:
-    """A boto3 response as plain JSON (timestamps as ISO-8601, bytes as base64), metadata dropped."""
+    """A boto3 response as plain JSON (timestamps as ISO-8601, bytes as base64), metadata dropped,
+    secret fields redacted."""
     if isinstance(value, dict):
-        return {k: jsonable(v) for k, v in value.items() if k != "ResponseMetadata"}
+        return {
+            k: (REDACTED if k in SECRET_FIELDS and v not in (None, "") else jsonable(v))
+            for k, v in value.items()
+            if k != "ResponseMetadata"
+        }
     if isinstance(value, list | tuple):
         return [jsonable(v) for v in value]
     if isinstance(value, datetime):
@@ -214,7 +226,8 @@ class Caller:
 
     def fail(self, service: str, op: str, params: Mapping[str, Any], subject: str, error: CollectionError) -> None:
         """Record that `service.op` could not be collected, with the cause and the remedy."""
-        log.warning("aws %s.%s in %s/%s failed: %s", service, op, self.account.id, self.region, error.code)
+        # the failure is a finding with its remedy; the log line is for -v
+        log.info("aws %s.%s in %s/%s failed: %s", service, op, self.account.id, self.region, error.code)
         self.sink.record(
             EvidenceRecord(
                 source="aws",
@@ -486,8 +499,8 @@ class AwsCollector(Collector):
         cfg = self.config.aws
         roles = list(cfg.assume_roles)
         if cfg.organization:
-            caller = Caller(self, sink, base, "")
-            for page in caller.pages("organizations", "ListAccounts"):
+            caller = Caller(self, sink, base, self.home_region)
+            for page in caller.pages("organizations", "ListAccounts", page_size=20):
                 for acct in page.get("Accounts", []):
                     if acct.get("Status") == "ACTIVE" and acct["Id"] != base.id:
                         roles.append(f"arn:aws:iam::{acct['Id']}:role/{cfg.organization_role_name}")
