@@ -72,8 +72,12 @@ class Judging(BaseModel):
 
 
 def _scope(entry: IndexEntry, subject: str) -> str:
+    """The resource a failed call was about: its subject, else (AWS) an ARN for the scope it
+    listed, else account/region."""
     if subject:
         return subject
+    if entry.source == "aws" and entry.account:
+        return f"arn:aws:{entry.service}:{entry.region}:{entry.account}:*"
     parts = [p for p in (entry.account, entry.region) if p]
     return "/".join(parts) or entry.source
 
