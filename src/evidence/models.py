@@ -52,6 +52,20 @@ def utc_now() -> datetime:
     return datetime.now(UTC).replace(microsecond=0)
 
 
+def parse_time(value: Any) -> datetime | None:
+    """An ISO-8601 timestamp (`Z` or an offset; naive taken as UTC) as an aware datetime; None
+    for anything absent or unreadable (e.g. the IAM credential report's `N/A`)."""
+    if isinstance(value, datetime):
+        return value if value.tzinfo else value.replace(tzinfo=UTC)
+    if not isinstance(value, str) or not value.strip():
+        return None
+    try:
+        ts = datetime.fromisoformat(value.strip().replace("Z", "+00:00"))
+    except ValueError:
+        return None
+    return ts if ts.tzinfo else ts.replace(tzinfo=UTC)
+
+
 def iso(ts: datetime) -> str:
     """An ISO-8601 UTC timestamp ending in Z."""
     return ts.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")

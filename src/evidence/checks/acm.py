@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
-from datetime import UTC, datetime
 from typing import Any
 
 from evidence.checks.base import CheckContext, check
 from evidence.checks.protocols import signature_hash_bits
 from evidence.models import Finding, Status
+from evidence.models import parse_time as _parse_time
 from evidence.records import Evidence
 
 #: certificates in these states are not served, so their strength is not in question
@@ -78,14 +78,6 @@ def certificate_key_strength(ctx: CheckContext) -> Iterator[Finding]:
         )
 
 
-def _parse_time(value: Any) -> datetime | None:
-    if not value:
-        return None
-    try:
-        ts = datetime.fromisoformat(str(value).replace("Z", "+00:00"))
-    except ValueError:
-        return None
-    return ts if ts.tzinfo else ts.replace(tzinfo=UTC)
 
 
 @check(

@@ -6,7 +6,7 @@ Not a plugin (it defines no checks). Every helper is pure: it reads the evidence
 from __future__ import annotations
 
 from collections.abc import Iterator
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
 from evidence.checks.base import CheckContext
@@ -21,18 +21,6 @@ def account_arn(account: str) -> str:
     return f"arn:aws:iam::{account}:root"
 
 
-def parse_time(value: Any) -> datetime | None:
-    """An AWS timestamp (ISO-8601, `Z` or an offset) as an aware datetime; None for the
-    credential report's `N/A`, `no_information`, `not_supported` and anything unreadable."""
-    if isinstance(value, datetime):
-        return value if value.tzinfo else value.replace(tzinfo=UTC)
-    if not isinstance(value, str) or not value or not value[0].isdigit():
-        return None
-    try:
-        ts = datetime.fromisoformat(value.replace("Z", "+00:00"))
-    except ValueError:
-        return None
-    return ts if ts.tzinfo else ts.replace(tzinfo=UTC)
 
 
 def age_days(now: datetime, then: datetime) -> int:

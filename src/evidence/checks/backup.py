@@ -7,9 +7,9 @@ from collections.abc import Iterator
 from datetime import timedelta
 from typing import Any
 
-from evidence.checks.awsutil import ACCOUNT_TYPE, account_arn, accounts_seen, failed_accounts, items, parse_time
+from evidence.checks.awsutil import ACCOUNT_TYPE, account_arn, accounts_seen, failed_accounts, items
 from evidence.checks.base import CheckContext, check
-from evidence.models import Finding, Status, iso
+from evidence.models import Finding, Status, iso, parse_time
 
 
 @check(

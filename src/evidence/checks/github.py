@@ -32,6 +32,7 @@ from typing import TYPE_CHECKING, Any
 
 from evidence.checks.base import CheckContext, check
 from evidence.models import EvidenceRecord, Finding, Status
+from evidence.models import parse_time as parse_ts
 from evidence.records import Evidence, EvidenceIndex, IndexEntry
 from evidence.spreadsheet import cell
 
@@ -70,15 +71,6 @@ CLASSIC = "classic branch protection"
 # --------------------------------------------------------------------------- small helpers
 
 
-def parse_ts(value: Any) -> datetime | None:
-    """A GitHub timestamp (`2026-10-02T10:00:00Z`) as an aware datetime; None when absent."""
-    if not isinstance(value, str) or not value:
-        return None
-    try:
-        parsed = datetime.fromisoformat(value.replace("Z", "+00:00"))
-    except ValueError:
-        return None
-    return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
 
 
 def window_bounds(start: date, end: date) -> tuple[datetime, datetime]:

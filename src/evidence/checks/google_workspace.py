@@ -14,7 +14,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from evidence.checks.base import CheckContext, check
-from evidence.models import Finding, Status
+from evidence.models import Finding, Status, parse_time
 from evidence.records import Evidence
 
 SOURCE = "google_workspace"
@@ -69,14 +69,6 @@ def listing_complete(ctx: CheckContext) -> bool:
     return all(entry.ok for entry in ctx.index.entries_for(USERS_LIST))
 
 
-def parse_time(value: Any) -> datetime | None:
-    if not isinstance(value, str) or not value:
-        return None
-    try:
-        ts = datetime.fromisoformat(value.replace("Z", "+00:00"))
-    except ValueError:
-        return None
-    return ts if ts.tzinfo else ts.replace(tzinfo=UTC)
 
 
 def _flag(user: User, name: str) -> bool | None:

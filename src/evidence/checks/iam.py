@@ -8,9 +8,9 @@ from collections.abc import Iterator
 from datetime import datetime
 from typing import Any
 
-from evidence.checks.awsutil import ACCOUNT_TYPE, account_arn, age_days, items, parse_time
+from evidence.checks.awsutil import ACCOUNT_TYPE, account_arn, age_days, items
 from evidence.checks.base import CheckContext, check
-from evidence.models import Finding, Status, iso
+from evidence.models import Finding, Status, iso, parse_time
 from evidence.records import Evidence
 
 ROOT_USER = "<root_account>"

@@ -10,13 +10,13 @@ from __future__ import annotations
 
 import ipaddress
 from collections.abc import Iterator
-from datetime import UTC, datetime
 from typing import Any
 
 from evidence.checks.acm import key_strength
 from evidence.checks.base import CheckContext, check
 from evidence.checks.protocols import parse_min_tls, protocol_version, version_label
 from evidence.models import Finding, Status
+from evidence.models import parse_time as _parse_time
 from evidence.records import Evidence
 
 _TLS_LISTING = "tls.ListEndpoints"
@@ -63,14 +63,6 @@ def _sentence(value: Any) -> str:
     return str(value or "").strip().rstrip(".")
 
 
-def _parse_time(value: Any) -> datetime | None:
-    if not value:
-        return None
-    try:
-        ts = datetime.fromisoformat(str(value).strip().replace("Z", "+00:00"))
-    except ValueError:
-        return None
-    return ts if ts.tzinfo else ts.replace(tzinfo=UTC)
 
 
 # --- TLS protocol versions ------------------------------------------------------------------

@@ -50,10 +50,11 @@ import httpx
 from tenacity import RetryCallState, Retrying, retry_if_exception_type, wait_exponential_jitter
 
 from evidence import __version__
-from evidence.checks.github import merged_in_window, parse_ts, window_bounds
+from evidence.checks.github import merged_in_window, window_bounds
 from evidence.collectors.base import Collector, CollectorFailure, Sink
 from evidence.config import Config
 from evidence.models import CollectionError, EvidenceRecord, Period, iso, utc_now
+from evidence.models import parse_time as parse_ts
 
 log = logging.getLogger(__name__)
 
