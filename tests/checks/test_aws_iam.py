@@ -186,7 +186,7 @@ def test_credential_report_generation_is_awaited(
     iam.add_response("get_credential_report", {"Content": _report([_user("alice")]), "ReportFormat": "text/csv"}, {})
     index = acct.run("iam", {"iam.GenerateCredentialReport", "iam.GetCredentialReport"}, region="us-east-1")
     acct.verify()
-    assert slept == [1.0, 2.0]
+    assert slept == [0.25, 0.5]
     (report,) = index.iter("iam.GetCredentialReport")
     assert [r["user"] for r in report.response["Rows"]] == ["alice"]
 
