@@ -64,6 +64,8 @@ class RunResult:
     user_errors: list[str] = field(default_factory=list)
     plugin_errors: list[str] = field(default_factory=list)
     api_calls: dict[str, int] = field(default_factory=dict)
+    #: the run's evidence index (hooks read evidence through it instead of re-reading the folder)
+    index: EvidenceIndex | None = None
 
     @property
     def exit_code(self) -> int:
@@ -265,7 +267,8 @@ class Runner:
             waivers=self.waivers,
             unavailable=self._unavailable(catalog),
         )
-        findings, verdicts = judge(judging, self.registry.checks, writer.index())
+        index = writer.index()
+        findings, verdicts = judge(judging, self.registry.checks, index)
         partial.write_text("findings.json", findings_json(findings))
         partial.write_text("controls.json", controls_json(verdicts))
         partial.write_text("judging.json", judging.model_dump_json(indent=2) + "\n")
@@ -301,6 +304,7 @@ class Runner:
         result = RunResult(
             run_id=run_id, period=self.period, findings=findings, verdicts=verdicts, manifest=manifest,
             user_errors=user_errors, plugin_errors=[str(e) for e in self.registry.errors], api_calls=calls,
+            index=index,
         )
         if self._signer is not None:
             manifest["signature"] = self._signer.describe()
@@ -308,6 +312,7 @@ class Runner:
             hook(result, partial.tmp)
         partial.seal(manifest, sign=self._signer)
         result.bundle = partial.commit()
+        index.root = result.bundle
         return result
 
 

@@ -33,7 +33,7 @@ from typing import TYPE_CHECKING, Any
 from evidence.checks.base import CheckContext, check
 from evidence.models import EvidenceRecord, Finding, Status
 from evidence.models import parse_time as parse_ts
-from evidence.records import Evidence, EvidenceIndex, IndexEntry
+from evidence.records import Evidence, EvidenceIndex
 from evidence.spreadsheet import cell
 
 if TYPE_CHECKING:
@@ -749,24 +749,12 @@ def population_csv(population: Sequence[MergedPullRequest]) -> str:
     return buffer.getvalue()
 
 
-def github_index(folder: Path) -> EvidenceIndex:
-    """An index of a (partial) bundle's GitHub records only."""
-    entries: list[IndexEntry] = []
-    base = folder / "evidence" / SOURCE
-    if base.is_dir():
-        for p in sorted(base.rglob("*.json")):
-            rec = EvidenceRecord.model_validate_json(p.read_text(encoding="utf-8"))
-            rel = p.relative_to(folder).as_posix()
-            entries.append(IndexEntry(rel, rec.source, rec.service, rec.operation, rec.account, rec.region, rec.ok))
-    return EvidenceIndex(folder, entries)
-
-
 def write_merged_pull_requests_csv(result: RunResult, folder: Path) -> None:
     """Runner hook: `github/merged-pull-requests.csv`, the period's merged PRs, for sampling.
 
     Written only when pull requests were listed in this run.
     """
-    index = github_index(folder)
+    index = result.index if result.index is not None else EvidenceIndex.from_bundle(folder)
     if not index.entries_for(PULLS):
         return
     population, _ = merged_pull_requests(index)
