@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import json
 import logging
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from datetime import date, datetime
 from fnmatch import fnmatchcase
 from typing import Any
@@ -362,10 +362,20 @@ def judge(
     return findings, verdicts
 
 
+def findings_json_chunks(findings: Iterable[Finding]) -> Iterator[str]:
+    """`findings.json` piece by piece (one finding at a time), so writing it never holds the
+    whole document; joined, the chunks are exactly `json.dumps(rows, indent=2, sort_keys=True)`."""
+    first = True
+    for f in findings:
+        text = json.dumps(f.model_dump(mode="json"), indent=2, sort_keys=True, ensure_ascii=False)
+        yield ("[\n" if first else ",\n") + "\n".join("  " + line for line in text.split("\n"))
+        first = False
+    yield "[]\n" if first else "\n]\n"
+
+
 def findings_json(findings: list[Finding]) -> str:
     """The exact bytes of `findings.json`."""
-    rows = [f.model_dump(mode="json") for f in findings]
-    return json.dumps(rows, indent=2, sort_keys=True, ensure_ascii=False) + "\n"
+    return "".join(findings_json_chunks(findings))
 
 
 def controls_json(verdicts: list[ControlVerdict]) -> str:

@@ -27,7 +27,7 @@ from evidence.catalog import (
 )
 from evidence.collectors.base import Collector, CollectorFailure, Sink
 from evidence.config import Config, ConfigError
-from evidence.judge import Attachment, Judging, Waiver, controls_json, findings_json, judge
+from evidence.judge import Attachment, Judging, Waiver, controls_json, findings_json, findings_json_chunks, judge
 from evidence.models import (
     CollectionError,
     ControlVerdict,
@@ -269,7 +269,8 @@ class Runner:
         )
         index = writer.index()
         findings, verdicts = judge(judging, self.registry.checks, index)
-        partial.write_text("findings.json", findings_json(findings))
+        with (partial.tmp / "findings.json").open("w", encoding="utf-8") as out:
+            out.writelines(findings_json_chunks(findings))
         partial.write_text("controls.json", controls_json(verdicts))
         partial.write_text("judging.json", judging.model_dump_json(indent=2) + "\n")
         partial.write_text("config.json", json.dumps(self.config.public_dict(), indent=2, sort_keys=True) + "\n")
