@@ -59,6 +59,25 @@ def _missing(ctx: CheckContext, key: str, subject: str, listings: list[Evidence]
     )
 
 
+def _latest_listed(
+    ctx: CheckContext, listing_key: str, field: str, key: str
+) -> tuple[list[tuple[str, Evidence]], list[Finding]]:
+    """For each listed subject, its latest `key` record; and an error for each listed subject
+    with no record at all (a failed record is already an error from the judge)."""
+    names, listings = _listed(ctx, listing_key, field)
+    by_subject = _by_subject(ctx, key)
+    failed = _failed_subjects(ctx, key)
+    found: list[tuple[str, Evidence]] = []
+    missing: list[Finding] = []
+    for name in names:
+        evs = by_subject.get(name)
+        if evs:
+            found.append((name, evs[-1]))
+        elif name not in failed:
+            missing.append(_missing(ctx, key, name, listings))
+    return found, missing
+
+
 def _sentence(value: Any) -> str:
     return str(value or "").strip().rstrip(".")
 
@@ -197,16 +216,9 @@ def certificate(ctx: CheckContext) -> Iterator[Finding]:
         f"{p['min_signature_hash_bits']} or stronger, >= {min_days} days before expiry, host named in the SAN"
         + (", chain trusted" if p["require_trusted"] else "")
     )
-    endpoints, listings = _listed(ctx, _TLS_LISTING, "endpoints")
-    by_endpoint = _by_subject(ctx, "tls.Certificate")
-    failed = _failed_subjects(ctx, "tls.Certificate")
-    for endpoint in endpoints:
-        evs = by_endpoint.get(endpoint, [])
-        if not evs:
-            if endpoint not in failed:
-                yield _missing(ctx, "tls.Certificate", endpoint, listings)
-            continue
-        ev = evs[-1]
+    found, missing = _latest_listed(ctx, _TLS_LISTING, "endpoints", "tls.Certificate")
+    yield from missing
+    for endpoint, ev in found:
         cert: dict[str, Any] = ev.response
         host = str(cert.get("host") or _host_of(endpoint))
         signature = str(cert.get("signature_hash") or cert.get("signature_algorithm") or "")
@@ -291,16 +303,9 @@ def _first(headers: dict[str, list[str]], name: str) -> str | None:
 )
 def security_headers(ctx: CheckContext) -> Iterator[Finding]:
     min_age = int(ctx.params["min_hsts_max_age"])
-    urls, listings = _listed(ctx, _HTTP_LISTING, "urls")
-    by_url = _by_subject(ctx, "http.Get")
-    failed = _failed_subjects(ctx, "http.Get")
-    for url in urls:
-        evs = by_url.get(url, [])
-        if not evs:
-            if url not in failed:
-                yield _missing(ctx, "http.Get", url, listings)
-            continue
-        ev = evs[-1]
+    found, missing = _latest_listed(ctx, _HTTP_LISTING, "urls", "http.Get")
+    yield from missing
+    for url, ev in found:
         resp: dict[str, Any] = ev.response
         status = resp.get("status")
         redirect = resp.get("redirect")
@@ -426,16 +431,9 @@ def session_cookies(ctx: CheckContext) -> Iterator[Finding]:
 )
 def security_txt(ctx: CheckContext) -> Iterator[Finding]:
     expected = "HTTP 200 with a Contact and one Expires in the future"
-    sites, listings = _listed(ctx, _HTTP_LISTING, "security_txt")
-    by_url = _by_subject(ctx, "http.SecurityTxt")
-    failed = _failed_subjects(ctx, "http.SecurityTxt")
-    for site in sites:
-        evs = by_url.get(site, [])
-        if not evs:
-            if site not in failed:
-                yield _missing(ctx, "http.SecurityTxt", site, listings)
-            continue
-        ev = evs[-1]
+    found, missing = _latest_listed(ctx, _HTTP_LISTING, "security_txt", "http.SecurityTxt")
+    yield from missing
+    for site, ev in found:
         resp: dict[str, Any] = ev.response
         status = resp.get("status")
         fields: dict[str, list[str]] = resp.get("fields") or {}
