@@ -296,7 +296,7 @@ def child(config: str, out: str) -> None:
         key = f"{path.parent.name}.{path.name.split('-', 1)[0]}"
         by_key[key] = by_key.get(key, 0) + 1
     print(json.dumps({"seconds": time.monotonic() - started, "records": result.api_calls.get("aws", 0),
-                      "findings": len(result.findings), "by_key": by_key, "rss_mb": peak_rss_mb(),
+                      "findings": result.finding_count, "by_key": by_key, "rss_mb": peak_rss_mb(),
                       "collect_rss_mb": collect_peak, "judge_rss_mb": judge_peak,
                       "collect_seconds": last_progress[0] - started, **_traced()}))
 

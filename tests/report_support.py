@@ -159,7 +159,8 @@ def make_bundle(out: Path, registry: Registry, *, passing: int = 3, run_id: str 
         "catalog_digest": catalog.digest, "config_digest": "c" * 64, "api_calls": {"aws": 4},
         **(extra_meta or {}),
     }
-    result = RunResult(run_id=run_id, period=PERIOD, findings=findings, verdicts=verdicts, manifest=manifest)
+    result = RunResult(run_id=run_id, period=PERIOD, verdicts=verdicts, manifest=manifest,
+                       findings_file=partial.tmp / "findings.json", finding_count=len(findings))
     ReportHook(registry.checks, formats)(result, partial.tmp)
     partial.seal(manifest, sign=sign)
     return partial.commit()

@@ -9,16 +9,19 @@ from __future__ import annotations
 
 import json
 import logging
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from datetime import date, datetime
 from fnmatch import fnmatchcase
+from functools import partial
+from pathlib import Path
 from typing import Any
 
+import ijson
 from pydantic import BaseModel, ConfigDict, Field
 
-from evidence.catalog import Catalog, Control
+from evidence.catalog import Catalog, Control, ManualRequirement
 from evidence.checks.base import Check, CheckContext
-from evidence.models import ControlVerdict, Finding, Status, verdict_of
+from evidence.models import ControlVerdict, Finding, Status, verdict_from_counts
 from evidence.records import EvidenceIndex, IndexEntry
 
 log = logging.getLogger(__name__)
@@ -140,7 +143,12 @@ def run_check(chk: Check, control_id: str, judging: Judging, index: EvidenceInde
             )
     judged: list[Finding] = []
     try:
-        judged = list(chk(ctx))
+        # a finding is the check's that made it: findings are grouped and ordered by check
+        judged = [
+            f if (f.control_id, f.check_id) == (control_id, chk.id)
+            else f.model_copy(update={"control_id": control_id, "check_id": chk.id})
+            for f in chk(ctx)
+        ]
     except Exception as exc:
         log.exception("check %s raised", chk.id)
         findings.append(
@@ -170,56 +178,47 @@ def run_check(chk: Check, control_id: str, judging: Judging, index: EvidenceInde
     return findings
 
 
-def _manual_findings(control: Control, judging: Judging) -> list[Finding]:
-    out: list[Finding] = []
+def _manual_findings(control: Control, req: ManualRequirement, judging: Judging) -> list[Finding]:
+    return [_manual_finding(control, req, judging)]
+
+
+def _manual_finding(control: Control, req: ManualRequirement, judging: Judging) -> Finding:
+    """The finding for one manual-evidence requirement: pass while an attachment is valid."""
     today = judging.reference_time.date()
-    for req in control.manual:
-        attached = [
-            a
-            for a in judging.attachments
-            if a.control_id == control.id and a.requirement == req.id
-        ]
-        valid = [a for a in attached if a.valid_until >= today]
-        base: dict[str, Any] = {
-            "control_id": control.id,
-            "check_id": f"manual.{req.id}",
-            "source": "manual",
-            "resource_id": req.id,
-            "resource_type": "manual_evidence",
-            "expected": f"{req.description}, valid (kept {req.valid_for_days} days)",
-        }
-        if valid:
-            best = max(valid, key=lambda a: a.valid_until)
-            out.append(
-                Finding(
-                    status=Status.PASS,
-                    observed=f"attached, valid until {best.valid_until.isoformat()}",
-                    message=f"{req.description} attached ({best.path}), valid until {best.valid_until}.",
-                    evidence=[best.path],
-                    **base,
-                )
-            )
-        elif attached:
-            latest = max(attached, key=lambda a: a.valid_until)
-            out.append(
-                Finding(
-                    status=Status.MANUAL,
-                    observed=f"expired on {latest.valid_until.isoformat()}",
-                    message=f"{req.description} expired on {latest.valid_until}; attach a current one.",
-                    evidence=[latest.path],
-                    **base,
-                )
-            )
-        else:
-            out.append(
-                Finding(
-                    status=Status.MANUAL,
-                    observed="not attached",
-                    message=f"{req.description} is needed: evidence attach {control.id} FILE --valid-until DATE",
-                    **base,
-                )
-            )
-    return out
+    attached = [a for a in judging.attachments if a.control_id == control.id and a.requirement == req.id]
+    valid = [a for a in attached if a.valid_until >= today]
+    base: dict[str, Any] = {
+        "control_id": control.id,
+        "check_id": f"manual.{req.id}",
+        "source": "manual",
+        "resource_id": req.id,
+        "resource_type": "manual_evidence",
+        "expected": f"{req.description}, valid (kept {req.valid_for_days} days)",
+    }
+    if valid:
+        best = max(valid, key=lambda a: a.valid_until)
+        return Finding(
+            status=Status.PASS,
+            observed=f"attached, valid until {best.valid_until.isoformat()}",
+            message=f"{req.description} attached ({best.path}), valid until {best.valid_until}.",
+            evidence=[best.path],
+            **base,
+        )
+    if attached:
+        latest = max(attached, key=lambda a: a.valid_until)
+        return Finding(
+            status=Status.MANUAL,
+            observed=f"expired on {latest.valid_until.isoformat()}",
+            message=f"{req.description} expired on {latest.valid_until}; attach a current one.",
+            evidence=[latest.path],
+            **base,
+        )
+    return Finding(
+        status=Status.MANUAL,
+        observed="not attached",
+        message=f"{req.description} is needed: evidence attach {control.id} FILE --valid-until DATE",
+        **base,
+    )
 
 
 def _apply_waivers(findings: Iterable[Finding], judging: Judging) -> list[Finding]:
@@ -286,80 +285,137 @@ def scope_failures(judging: Judging, checks: Mapping[str, Check], index: Evidenc
     return out
 
 
-def judge(
-    judging: Judging, checks: Mapping[str, Check], index: EvidenceIndex
-) -> tuple[list[Finding], list[ControlVerdict]]:
-    """Every finding and every control verdict for the sources in `judging.sources`."""
-    findings: list[Finding] = []
-    verdicts: list[ControlVerdict] = []
-    scope_errors = scope_failures(judging, checks, index)
-    for control in sorted(judging.catalog.controls.values(), key=lambda c: c.id):
-        these: list[Finding] = []
+def _unavailable(control_id: str, check_id: str, why: str) -> list[Finding]:
+    return [
+        Finding(
+            control_id=control_id,
+            check_id=check_id,
+            status=Status.ERROR,
+            source="",
+            resource_id=check_id,
+            message=f"check {check_id} is not available: {why}",
+            observed="check unavailable",
+            expected="check installed",
+        )
+    ]
+
+
+def _unassessed(control_id: str) -> list[Finding]:
+    # the catalog names no evidence yet: never a pass, a person has to look
+    return [
+        Finding(
+            control_id=control_id,
+            check_id="manual.unassessed",
+            status=Status.MANUAL,
+            source="manual",
+            resource_id=control_id,
+            message="No automated check evidences this control yet; it needs a person's review.",
+            observed="no evidence",
+            expected="evidence for the statement",
+        )
+    ]
+
+
+def _for_control(findings: list[Finding], control_id: str) -> list[Finding]:
+    return [f.model_copy(update={"control_id": control_id}) for f in findings]
+
+
+#: one group of a control's findings: produced on demand, all with one check id
+_Group = Callable[[], list[Finding]]
+
+
+class Judge:
+    """Judges control by control, check by check, yielding findings in `findings.json` order.
+
+    Only one check's findings are held at a time (sorted, then handed on), so judging an estate
+    of any size needs memory for its largest check, not for every finding; each control's
+    verdict is appended to `verdicts` once its last finding has been yielded.
+    """
+
+    def __init__(self, judging: Judging, checks: Mapping[str, Check], index: EvidenceIndex) -> None:
+        self.judging = judging
+        self.checks = checks
+        self.index = index
+        self.verdicts: list[ControlVerdict] = []
+        self.count = 0
+
+    def findings(self) -> Iterator[Finding]:
+        """Every finding for the sources in `judging.sources`, sorted by `Finding.sort_key`."""
+        judging = self.judging
+        scope_errors = scope_failures(judging, self.checks, self.index)
+        for control in sorted(judging.catalog.controls.values(), key=lambda c: c.id):
+            groups = self._groups(control, scope_errors)
+            if groups is None:
+                continue
+            counts = {s.value: 0 for s in Status}
+            # the sort key starts (control, check): sorting each check's group and taking the
+            # groups in check order is the order of sorting the whole control
+            for check_id in sorted(groups):
+                these: list[Finding] = []
+                for make in groups[check_id]:
+                    these.extend(make())
+                for f in sorted(_apply_waivers(these, judging), key=Finding.sort_key):
+                    counts[f.status.value] += 1
+                    self.count += 1
+                    yield f
+            self.verdicts.append(
+                ControlVerdict(
+                    control_id=control.id,
+                    title=control.title,
+                    statement=control.statement,
+                    criteria=control.criteria,
+                    verdict=verdict_from_counts(counts),
+                    counts=counts,
+                    checks=[r.id for r in control.checks],
+                    manual=[m.id for m in control.manual],
+                )
+            )
+
+    def _groups(self, control: Control, scope_errors: Mapping[str, list[Finding]]) -> dict[str, list[_Group]] | None:
+        """The control's findings as thunks by check id; None when nothing of it is in scope."""
+        judging = self.judging
+        groups: dict[str, list[_Group]] = {}
         in_scope = False
         sources_here: set[str] = set()
+
+        def add(check_id: str, make: _Group) -> None:
+            groups.setdefault(check_id, []).append(make)
+
         for ref in control.checks:
-            chk = checks.get(ref.id)
+            chk = self.checks.get(ref.id)
             if chk is None or ref.id in judging.unavailable:
                 in_scope = True
                 why = judging.unavailable.get(ref.id, "no plugin provides it")
-                these.append(
-                    Finding(
-                        control_id=control.id,
-                        check_id=ref.id,
-                        status=Status.ERROR,
-                        source="",
-                        resource_id=ref.id,
-                        message=f"check {ref.id} is not available: {why}",
-                        observed="check unavailable",
-                        expected="check installed",
-                    )
-                )
+                add(ref.id, partial(_unavailable, control.id, ref.id, why))
                 continue
             if chk.source not in judging.sources:
                 continue
             in_scope = True
             sources_here.add(chk.source)
-            these.extend(run_check(chk, control.id, judging, index))
+            add(chk.id, partial(run_check, chk, control.id, judging, self.index))
         for source in sorted(sources_here):
-            these.extend(f.model_copy(update={"control_id": control.id}) for f in scope_errors.get(source, []))
+            errors = scope_errors.get(source, [])
+            if errors:
+                add(f"{source}.collection", partial(_for_control, errors, control.id))
         if control.manual and "manual" in judging.sources:
             in_scope = True
-            these.extend(_manual_findings(control, judging))
+            for req in control.manual:
+                add(f"manual.{req.id}", partial(_manual_findings, control, req, judging))
         if not control.checks and not control.manual and "manual" in judging.sources:
             # the catalog names no evidence yet: never a pass, a person has to look
             in_scope = True
-            these.append(
-                Finding(
-                    control_id=control.id,
-                    check_id="manual.unassessed",
-                    status=Status.MANUAL,
-                    source="manual",
-                    resource_id=control.id,
-                    message="No automated check evidences this control yet; it needs a person's review.",
-                    observed="no evidence",
-                    expected="evidence for the statement",
-                )
-            )
-        if not in_scope:
-            continue
-        these = sorted(_apply_waivers(these, judging), key=Finding.sort_key)
-        counts = {s.value: 0 for s in Status}
-        for f in these:
-            counts[f.status.value] += 1
-        verdicts.append(
-            ControlVerdict(
-                control_id=control.id,
-                title=control.title,
-                statement=control.statement,
-                criteria=control.criteria,
-                verdict=verdict_of(these),
-                counts=counts,
-                checks=[r.id for r in control.checks],
-                manual=[m.id for m in control.manual],
-            )
-        )
-        findings.extend(these)
-    return findings, verdicts
+            add("manual.unassessed", partial(_unassessed, control.id))
+        return groups if in_scope else None
+
+
+def judge(
+    judging: Judging, checks: Mapping[str, Check], index: EvidenceIndex
+) -> tuple[list[Finding], list[ControlVerdict]]:
+    """Every finding and every control verdict for the sources in `judging.sources`, as lists
+    (`Judge` streams them instead)."""
+    j = Judge(judging, checks, index)
+    findings = list(j.findings())
+    return findings, j.verdicts
 
 
 def findings_json_chunks(findings: Iterable[Finding]) -> Iterator[str]:
@@ -371,6 +427,13 @@ def findings_json_chunks(findings: Iterable[Finding]) -> Iterator[str]:
         yield ("[\n" if first else ",\n") + "\n".join("  " + line for line in text.split("\n"))
         first = False
     yield "[]\n" if first else "\n]\n"
+
+
+def read_findings(path: Path) -> Iterator[Finding]:
+    """The findings of a `findings.json`, one at a time (the file is parsed as a stream)."""
+    with path.open("rb") as fh:
+        for row in ijson.items(fh, "item", use_float=True):
+            yield Finding.model_validate(row)
 
 
 def findings_json(findings: list[Finding]) -> str:

@@ -9,6 +9,7 @@ from __future__ import annotations
 import hashlib
 import json
 import re
+from collections.abc import Iterable, Mapping
 from datetime import UTC, date, datetime, timedelta
 from enum import StrEnum
 from typing import Any
@@ -183,13 +184,21 @@ class ControlVerdict(BaseModel):
     manual: list[str] = Field(default_factory=list)
 
 
-def verdict_of(findings: list[Finding]) -> Status:
+def verdict_of(findings: Iterable[Finding]) -> Status:
     """A control's verdict from its findings (DESIGN.md's precedence).
 
     fail > error > manual > not_applicable (only when every finding is) > pass; waived counts
     as passing. A control with no findings at all cannot be shown to hold, so it is an error.
     """
-    statuses = {f.status for f in findings}
+    counts: dict[str, int] = {}
+    for f in findings:
+        counts[f.status.value] = counts.get(f.status.value, 0) + 1
+    return verdict_from_counts(counts)
+
+
+def verdict_from_counts(counts: Mapping[str, int]) -> Status:
+    """`verdict_of` from the number of findings by status value."""
+    statuses = {Status(s) for s, n in counts.items() if n}
     if not statuses:
         return Status.ERROR
     if Status.FAIL in statuses:

@@ -9,7 +9,7 @@ import json
 import logging
 import secrets
 import shutil
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -27,7 +27,17 @@ from evidence.catalog import (
 )
 from evidence.collectors.base import Collector, CollectorFailure, Sink
 from evidence.config import Config, ConfigError
-from evidence.judge import Attachment, Judging, Waiver, controls_json, findings_json, findings_json_chunks, judge
+from evidence.judge import (
+    Attachment,
+    Judge,
+    Judging,
+    Waiver,
+    controls_json,
+    findings_json,
+    findings_json_chunks,
+    judge,
+    read_findings,
+)
 from evidence.models import (
     CollectionError,
     ControlVerdict,
@@ -57,15 +67,27 @@ BundleHook = Callable[["RunResult", Path], None]
 class RunResult:
     run_id: str
     period: Period
-    findings: list[Finding]
     verdicts: list[ControlVerdict]
     manifest: dict[str, Any]
+    #: the run's `findings.json` (in the partial bundle while hooks run, then in the bundle)
+    findings_file: Path
+    #: how many findings it holds
+    finding_count: int = 0
     bundle: Path | None = None
     user_errors: list[str] = field(default_factory=list)
     plugin_errors: list[str] = field(default_factory=list)
     api_calls: dict[str, int] = field(default_factory=dict)
     #: the run's evidence index (hooks read evidence through it instead of re-reading the folder)
     index: EvidenceIndex | None = None
+
+    def iter_findings(self) -> Iterator[Finding]:
+        """The run's findings, streamed from `findings.json` (never all held in memory)."""
+        return read_findings(self.findings_file)
+
+    @property
+    def findings(self) -> list[Finding]:
+        """Every finding of the run, read back from `findings.json` (prefer `iter_findings`)."""
+        return list(self.iter_findings())
 
     @property
     def exit_code(self) -> int:
@@ -268,9 +290,11 @@ class Runner:
             unavailable=self._unavailable(catalog),
         )
         index = writer.index()
-        findings, verdicts = judge(judging, self.registry.checks, index)
+        judge = Judge(judging, self.registry.checks, index)
         with (partial.tmp / "findings.json").open("w", encoding="utf-8") as out:
-            out.writelines(findings_json_chunks(findings))
+            # judged and written one finding at a time: memory does not grow with the findings
+            out.writelines(findings_json_chunks(judge.findings()))
+        verdicts = judge.verdicts
         partial.write_text("controls.json", controls_json(verdicts))
         partial.write_text("judging.json", judging.model_dump_json(indent=2) + "\n")
         partial.write_text("config.json", json.dumps(self.config.public_dict(), indent=2, sort_keys=True) + "\n")
@@ -303,7 +327,8 @@ class Runner:
             "plugin_errors": [str(e) for e in self.registry.errors],
         }
         result = RunResult(
-            run_id=run_id, period=self.period, findings=findings, verdicts=verdicts, manifest=manifest,
+            run_id=run_id, period=self.period, verdicts=verdicts, manifest=manifest,
+            findings_file=partial.tmp / "findings.json", finding_count=judge.count,
             user_errors=user_errors, plugin_errors=[str(e) for e in self.registry.errors], api_calls=calls,
             index=index,
         )
@@ -313,6 +338,7 @@ class Runner:
             hook(result, partial.tmp)
         partial.seal(manifest, sign=self._signer)
         result.bundle = partial.commit()
+        result.findings_file = result.bundle / "findings.json"
         index.root = result.bundle
         return result
 
