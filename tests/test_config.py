@@ -21,6 +21,9 @@ def _run(args: list[str]) -> tuple[int, str]:
     [
         ('[aws]\nregons = ["eu-west-2"]\n', "aws.regons"),
         ("[aws]\nregions = 3\n", "aws.regions"),
+        ('[aws]\nregions = ["eu-wset-2"]\n', "did you mean eu-west-2?"),
+        ('[aws]\nregions = ["all", "eu-west-2"]\n', '"all" stands alone'),
+        ("[aws]\nregions = []\n", "aws.regions"),
         ('[github]\norg = "zaptic"\napi_url = 5\n', "github.api_url"),
         ('[bogus]\nx = 1\n', "bogus"),
         ("[controls.ENC-TRANSIT]\nmin_tsl = \"1.2\"\n", "controls.ENC-TRANSIT.min_tsl"),
@@ -40,6 +43,14 @@ def test_bad_config_is_one_line_exit_2(tmp_path: Path, text: str, named: str) ->
     assert named in lines[0] and str(path) in lines[0]
     assert "Traceback" not in output
     assert not (tmp_path / "out").exists() or not any((tmp_path / "out").rglob("manifest.json"))
+
+
+def test_real_regions_and_all_are_accepted(tmp_path: Path) -> None:
+    path = tmp_path / "evidence.toml"
+    path.write_text('[aws]\nregions = ["eu-west-2", "us-east-1", "ap-southeast-2", "us-gov-west-1"]\n')
+    assert load_config(path).aws.regions[-1] == "us-gov-west-1"
+    path.write_text('[aws]\nregions = ["all"]\n')
+    assert load_config(path).aws.regions == ["all"]
 
 
 def test_missing_config_file_is_named(tmp_path: Path) -> None:

@@ -6,11 +6,12 @@ a wrong type or an unreadable file raises `ConfigError` with one line naming the
 
 from __future__ import annotations
 
+import difflib
 import tomllib
 from pathlib import Path
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 
 class ConfigError(Exception):
@@ -29,6 +30,36 @@ class AwsConfig(_Section):
     include_caller_account: bool = True
     max_workers: int = Field(default=16, ge=1, le=128)
     max_attempts: int = Field(default=8, ge=1, le=20)
+
+    @field_validator("regions")
+    @classmethod
+    def _known_regions(cls, regions: list[str]) -> list[str]:
+        """`["all"]`, or regions AWS has: a typo fails here, not after a long run."""
+        if "all" in regions:
+            if regions != ["all"]:
+                raise ValueError('"all" stands alone (regions = ["all"] is every enabled region)')
+            return regions
+        if not regions:
+            raise ValueError('name at least one region, or ["all"]')
+        known = known_aws_regions()
+        for region in regions:
+            if region not in known:
+                close = difflib.get_close_matches(region, sorted(known), n=1)
+                hint = f"; did you mean {close[0]}?" if close else " (newer regions need a newer boto3)"
+                raise ValueError(f"{region!r} is not an AWS region{hint}")
+        return regions
+
+
+def known_aws_regions() -> frozenset[str]:
+    """Every region of every partition in botocore's bundled endpoint data (read offline)."""
+    import botocore.session
+
+    session = botocore.session.get_session()
+    return frozenset(
+        region
+        for partition in session.get_available_partitions()
+        for region in session.get_available_regions("ec2", partition_name=partition)
+    )
 
 
 class GoogleWorkspaceConfig(_Section):
@@ -106,6 +137,9 @@ def _describe(err: ValidationError, path: str) -> str:
         return f"{path}: unknown key '{key}'"
     if kind == "missing":
         return f"{path}: missing required key '{key}'"
+    if kind == "value_error":
+        # our own validators' messages name what is wrong and never hold a secret
+        return f"{path}: key '{key}': {first['msg'].removeprefix('Value error, ')}"
     value = first.get("input")
     # a string may be a secret (a webhook URL, a token): name its type, never echo it
     shown = type(value).__name__ if isinstance(value, str | dict | list) else repr(value)
