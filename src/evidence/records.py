@@ -25,7 +25,7 @@ def _safe(part: str) -> str:
     return _UNSAFE.sub("_", part) or "_"
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class IndexEntry:
     """Where a record is and what it is, without its response."""
 
@@ -42,7 +42,7 @@ class IndexEntry:
         return f"{self.service}.{self.operation}"
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Evidence:
     """A record read back from the bundle, with its path inside the bundle."""
 
@@ -86,7 +86,11 @@ def record_path(record: EvidenceRecord) -> str:
 
 
 def dump_record(record: EvidenceRecord) -> str:
-    return json.dumps(record.model_dump(mode="json", by_alias=True), indent=1, sort_keys=True, default=str)
+    """A record's file. The response is written as the collector handed it (no copy through the
+    model), with the same `default=str` its sha256 was computed with."""
+    data = record.model_dump(mode="json", by_alias=True, exclude={"response"})
+    data["response"] = record.response
+    return json.dumps(data, indent=1, sort_keys=True, default=str)
 
 
 class EvidenceWriter:
@@ -125,15 +129,17 @@ class EvidenceWriter:
 class EvidenceIndex:
     """Lookup of a bundle's records by `service.Operation`."""
 
-    #: records kept parsed: several checks read the same listing, so a small cache saves re-reading
-    #: and re-validating it, while memory stays bounded however large the estate
-    cache_size = 256
+    #: records kept parsed, by the size of their files: several checks read the same listing, so
+    #: a small cache saves re-reading and re-validating it, while memory stays bounded however
+    #: large the estate (and its pages) grow; a record bigger than a quarter of this is not kept
+    cache_bytes = 16 * 2**20
 
     def __init__(self, root: Path, entries: list[IndexEntry]) -> None:
         self.root = root
         self.entries = entries
         self._by_key: dict[str, list[IndexEntry]] = {}
-        self._cache: OrderedDict[str, Evidence] = OrderedDict()
+        self._cache: OrderedDict[str, tuple[Evidence, int]] = OrderedDict()
+        self._cached = 0
         for e in entries:
             self._by_key.setdefault(e.key, []).append(e)
 
@@ -158,12 +164,16 @@ class EvidenceIndex:
         hit = self._cache.get(entry.path)
         if hit is not None:
             self._cache.move_to_end(entry.path)
-            return hit
+            return hit[0]
         text = (self.root / entry.path).read_text(encoding="utf-8")
         ev = Evidence(entry.path, EvidenceRecord.model_validate_json(text))
-        self._cache[entry.path] = ev
-        if len(self._cache) > self.cache_size:
-            self._cache.popitem(last=False)
+        size = len(text)
+        if size <= self.cache_bytes // 4:
+            self._cache[entry.path] = (ev, size)
+            self._cached += size
+            while self._cached > self.cache_bytes:
+                _, (_, dropped) = self._cache.popitem(last=False)
+                self._cached -= dropped
         return ev
 
     def iter(self, key: str) -> Iterator[Evidence]:
