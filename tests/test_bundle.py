@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import shutil
+import tempfile
 from pathlib import Path
 
 import boto3
@@ -74,6 +75,24 @@ def test_evaluate_reproduces_findings_byte_for_byte(bundle: Path, registry: Regi
     result = CliRunner().invoke(cli, ["evaluate", str(bundle)])
     assert "match findings.json byte for byte" in result.output
     assert result.exit_code == 1  # the seeded estate fails ENC-TRANSIT on purpose
+
+
+def test_evaluate_output_is_the_same_bytes_and_leaves_no_scratch_file(
+    bundle: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    scratch = tmp_path / "scratch"
+    scratch.mkdir()
+    monkeypatch.setattr(tempfile, "tempdir", str(scratch))
+    out = tmp_path / "rejudged.json"
+    result = CliRunner().invoke(cli, ["evaluate", str(bundle), "--output", str(out)])
+    assert "match findings.json byte for byte" in result.output
+    assert out.read_bytes() == (bundle / "findings.json").read_bytes()
+    result = CliRunner().invoke(cli, ["evaluate", str(bundle)])
+    assert "match findings.json byte for byte" in result.output
+    assert not list(scratch.iterdir())  # the re-judged copy compared against is gone
+    unwritable = CliRunner().invoke(cli, ["evaluate", str(bundle), "--output", str(tmp_path)])
+    assert unwritable.exit_code == 2
+    assert unwritable.output.strip().startswith(f"evidence: error: --output {tmp_path}: cannot write")
 
 
 def test_evaluate_notices_a_changed_judgement(bundle: Path) -> None:

@@ -21,7 +21,7 @@ from evidence.models import ControlVerdict, Period, Status
 from evidence.registry import Registry
 from evidence.report import FORMATS as REPORT_FORMATS
 from evidence.report import ReportHook
-from evidence.runner import EXIT_FAIL, EXIT_USAGE, Runner, RunResult, evaluate, exit_code_for
+from evidence.runner import EXIT_FAIL, EXIT_USAGE, Runner, RunResult, evaluate_into, exit_code_for
 
 if TYPE_CHECKING:
     from evidence.drift import Outcome
@@ -234,15 +234,31 @@ def evaluate_cmd(bundle: Path, output: Path | None, no_verify: bool) -> None:
                 click.echo(f"MISMATCH {p}", err=True)
             click.echo("the bundle does not verify; not re-judged (--no-verify to force)", err=True)
             sys.exit(EXIT_FAIL)
+    import filecmp
+    import tempfile
+
+    # re-judged findings are written to a file as they are judged and compared file to file,
+    # so re-judging a large bundle never holds its findings in memory
+    scratch: Path | None = None
+    if output is None:
+        with tempfile.NamedTemporaryFile(prefix="evidence-evaluate-", suffix=".json", delete=False) as tmp:
+            output = scratch = Path(tmp.name)
     try:
-        text, _, verdicts = evaluate(bundle, _registry())
+        try:
+            fh = output.open("w", encoding="utf-8")
+        except OSError as exc:
+            _fail(f"--output {output}: cannot write ({exc.strerror or exc})")
+        with fh:
+            verdicts = evaluate_into(bundle, _registry(), fh)
+        stored = bundle / "findings.json"
+        same = stored.is_file() and filecmp.cmp(stored, output, shallow=False)
     except (BundleError, ConfigError) as exc:
         _fail(str(exc))
-    if output is not None:
-        output.write_text(text, encoding="utf-8")
+    finally:
+        if scratch is not None:
+            scratch.unlink(missing_ok=True)
     print_summary(verdicts)
-    stored = (bundle / "findings.json").read_text(encoding="utf-8") if (bundle / "findings.json").is_file() else ""
-    if stored == text:
+    if same:
         click.echo("re-judged findings match findings.json byte for byte")
         sys.exit(exit_code_for(verdicts))
     click.echo("re-judged findings DIFFER from findings.json", err=True)

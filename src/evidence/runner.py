@@ -5,6 +5,7 @@ Also `evaluate`: the same judging over a stored bundle, offline.
 
 from __future__ import annotations
 
+import io
 import json
 import logging
 import secrets
@@ -13,7 +14,7 @@ from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, TextIO
 
 from evidence import __version__
 from evidence.bundle import PartialBundle, load_manifest
@@ -33,9 +34,7 @@ from evidence.judge import (
     Judging,
     Waiver,
     controls_json,
-    findings_json,
     findings_json_chunks,
-    judge,
     read_findings,
 )
 from evidence.models import (
@@ -358,14 +357,23 @@ def copy_into_bundle(root: Path, files: dict[str, Path]) -> None:
             raise ConfigError(f"{source}: cannot copy into the bundle as {rel} ({exc.strerror or exc})") from None
 
 
-def evaluate(bundle: Path, registry: Registry) -> tuple[str, list[Finding], list[ControlVerdict]]:
-    """Re-judge a stored bundle from its evidence: (findings.json text, findings, verdicts)."""
+def evaluate_into(bundle: Path, registry: Registry, out: TextIO) -> list[ControlVerdict]:
+    """Re-judge a stored bundle from its evidence, writing the re-judged `findings.json` to `out`
+    one finding at a time (memory does not grow with the findings); returns the verdicts."""
     load_manifest(bundle)
     path = bundle / "judging.json"
     try:
         judging = Judging.model_validate_json(path.read_text(encoding="utf-8"))
     except FileNotFoundError:
         raise ConfigError(f"{path}: missing; this is not a complete bundle") from None
-    index = EvidenceIndex.from_bundle(bundle)
-    findings, verdicts = judge(judging, registry.checks, index)
-    return findings_json(findings), findings, verdicts
+    judge = Judge(judging, registry.checks, EvidenceIndex.from_bundle(bundle))
+    out.writelines(findings_json_chunks(judge.findings()))
+    return judge.verdicts
+
+
+def evaluate(bundle: Path, registry: Registry) -> tuple[str, list[Finding], list[ControlVerdict]]:
+    """Re-judge a stored bundle from its evidence: (findings.json text, findings, verdicts)."""
+    buf = io.StringIO()
+    verdicts = evaluate_into(bundle, registry, buf)
+    text = buf.getvalue()
+    return text, [Finding.model_validate(row) for row in json.loads(text)], verdicts
