@@ -17,12 +17,18 @@ UUIDs are version 5 (name-based) so the document is byte-stable for a given bund
 
 from __future__ import annotations
 
+import hashlib
+import io
 import json
 import re
+import sys
 import uuid
-from typing import TYPE_CHECKING, Any
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, cast
 
-from evidence.models import Finding, Status
+from evidence.models import ControlVerdict, Finding, Status
 
 if TYPE_CHECKING:
     from evidence.report import BundleContent
@@ -77,8 +83,105 @@ def _value(value: Any) -> str:
     return value if isinstance(value, str) else json.dumps(value, sort_keys=True, ensure_ascii=False)
 
 
-def _observation(f: Finding, obs_id: str, collected: str, inventory: dict[str, dict[str, Any]],
-                 evidence_ids: dict[str, str]) -> dict[str, Any]:
+class _Stream:
+    """A JSON array whose items are produced, and written, one at a time (never held as a list)."""
+
+    __slots__ = ("items",)
+
+    def __init__(self, items: Iterable[Any]) -> None:
+        self.items = items
+
+
+def _has_stream(value: Any) -> bool:
+    if isinstance(value, _Stream):
+        return True
+    if isinstance(value, dict):
+        return any(_has_stream(v) for v in value.values())
+    if isinstance(value, list):
+        return any(_has_stream(v) for v in value)
+    return False
+
+
+def _dump(value: Any, level: int, write: Callable[[str], object]) -> None:
+    """Write `value` as `json.dumps(value, indent=2, ensure_ascii=False)` would at nesting
+    `level`, with every `_Stream` in it written as an array, item by item."""
+    pad = "\n" + "  " * level
+    if not _has_stream(value):
+        # a JSON string never holds a raw newline, so every newline starts a line to indent
+        write(json.dumps(value, indent=2, ensure_ascii=False).replace("\n", pad))
+        return
+    inner = pad + "  "
+    if isinstance(value, dict):
+        write("{")
+        for i, (key, item) in enumerate(value.items()):
+            write(("," if i else "") + inner + json.dumps(key, ensure_ascii=False) + ": ")
+            _dump(item, level + 1, write)
+        write(pad + "}")  # not empty: it holds a stream
+        return
+    items = value.items if isinstance(value, _Stream) else value
+    write("[")
+    empty = True
+    for item in items:
+        write(inner if empty else "," + inner)
+        empty = False
+        _dump(item, level + 1, write)
+    write("]" if empty else pad + "]")
+
+
+def _materialize(value: Any) -> Any:
+    if isinstance(value, _Stream):
+        return [_materialize(v) for v in value.items]
+    if isinstance(value, dict):
+        return {k: _materialize(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_materialize(v) for v in value]
+    return value
+
+
+@dataclass(frozen=True)
+class _Run:
+    """What the document says about the run, from the bundle's metadata."""
+
+    run_id: str
+    period: dict[str, Any]
+    company: str
+    started: str
+    finished: str
+    collected: str
+    tool: dict[str, Any]
+
+    @classmethod
+    def of(cls, content: BundleContent) -> _Run:
+        meta = content.meta
+        started = str(meta.get("started_at"))
+        finished = str(meta.get("finished_at") or started)
+        return cls(
+            run_id=str(meta.get("run_id", "unknown-run")),
+            period=meta.get("period", {}) or {},
+            company=meta.get("company") or "Unnamed company",
+            started=started,
+            finished=finished,
+            collected=str(meta.get("reference_time") or finished),
+            tool=meta.get("tool", {}) or {},
+        )
+
+
+def _inventoried(f: Finding) -> bool:
+    """Whether the finding's resource is an inventory item (and the observation's subject)."""
+    return bool(f.resource_type) and f.source != "manual"
+
+
+def _inventory_item(resource_id: str, resource_type: str, source: str, account: str, region: str) -> dict[str, Any]:
+    return {
+        "uuid": _uuid("resource", resource_id),
+        "description": _line(resource_id),
+        "props": [_prop(k, v) for k, v in (("resource-id", resource_id), ("resource-type", resource_type),
+                                           ("source", source), ("account", account),
+                                           ("region", region)) if v],
+    }
+
+
+def _observation(f: Finding, obs_id: str, collected: str, evidence_ids: dict[str, str]) -> dict[str, Any]:
     props = [_prop("status", f.status.value), _prop("control-id", f.control_id), _prop("check-id", f.check_id),
              _prop("source", f.source or "none"), _prop("resource-id", f.resource_id)]
     if f.waiver:
@@ -90,15 +193,9 @@ def _observation(f: Finding, obs_id: str, collected: str, inventory: dict[str, d
         "props": props,
         "methods": ["EXAMINE"] if f.source == "manual" else ["TEST"],
     }
-    if f.resource_type and f.source != "manual":
-        item = inventory.setdefault(f.resource_id, {
-            "uuid": _uuid("resource", f.resource_id),
-            "description": _line(f.resource_id),
-            "props": [_prop(k, v) for k, v in (("resource-id", f.resource_id), ("resource-type", f.resource_type),
-                                               ("source", f.source), ("account", f.account),
-                                               ("region", f.region)) if v],
-        })
-        obs["subjects"] = [{"subject-uuid": item["uuid"], "type": "inventory-item", "title": _line(f.resource_id)}]
+    if _inventoried(f):
+        obs["subjects"] = [{"subject-uuid": _uuid("resource", f.resource_id), "type": "inventory-item",
+                            "title": _line(f.resource_id)}]
     evidence = [
         {"href": f"#{evidence_ids[p]}", "description": f"Evidence record {p}"} if p in evidence_ids
         else {"description": f"Evidence {p} (not in the bundle)"}
@@ -110,63 +207,44 @@ def _observation(f: Finding, obs_id: str, collected: str, inventory: dict[str, d
     return obs
 
 
-def assessment_results(content: BundleContent, prefix: str = "../") -> dict[str, Any]:
-    """The document as a dict; `prefix` leads from the document's folder to the bundle's files."""
-    meta = content.meta
-    run_id = str(meta.get("run_id", "unknown-run"))
-    period: dict[str, Any] = meta.get("period", {}) or {}
-    company = meta.get("company") or "Unnamed company"
-    started = str(meta.get("started_at"))
-    finished = str(meta.get("finished_at") or started)
-    collected = str(meta.get("reference_time") or finished)
-    tool = meta.get("tool", {}) or {}
+def _resource(run: _Run, path: str, sha256: str, prefix: str) -> dict[str, Any]:
+    rlink: dict[str, Any] = {"href": prefix + path}
+    if path.endswith(".json"):
+        rlink["media-type"] = "application/json"
+    rlink["hashes"] = [{"algorithm": "SHA-256", "value": sha256}]
+    return {"uuid": _uuid(run.run_id, "evidence", path), "title": _line(path), "rlinks": [rlink]}
 
-    evidence_ids: dict[str, str] = {}
-    resources: list[dict[str, Any]] = []
-    for path in sorted({p for f in content.findings for p in f.evidence}):
-        if path not in content.hashes:
-            continue
-        rid = evidence_ids[path] = _uuid(run_id, "evidence", path)
-        rlink: dict[str, Any] = {"href": prefix + path}
-        if path.endswith(".json"):
-            rlink["media-type"] = "application/json"
-        rlink["hashes"] = [{"algorithm": "SHA-256", "value": content.hashes[path]}]
-        resources.append({"uuid": rid, "title": _line(path), "rlinks": [rlink]})
 
-    inventory: dict[str, dict[str, Any]] = {}
-    observations: list[dict[str, Any]] = []
-    by_control: dict[str, list[str]] = {}
-    seen: dict[str, int] = {}
-    for f in content.findings:
-        key = "\x1f".join(f.sort_key())
-        seen[key] = seen.get(key, 0) + 1
-        obs_id = _uuid(run_id, "observation", key, str(seen[key]))
-        observations.append(_observation(f, obs_id, collected, inventory, evidence_ids))
-        by_control.setdefault(f.control_id, []).append(obs_id)
+def _finding(run: _Run, v: ControlVerdict, related: list[str] | None) -> dict[str, Any]:
+    """A control's finding; `related` are its observations' uuids (None or empty: none)."""
+    state, reason = STATE[v.verdict]
+    counts = ", ".join(f"{n} {s}" for s, n in sorted(v.counts.items()) if n)
+    finding: dict[str, Any] = {
+        "uuid": _uuid(run.run_id, "finding", v.control_id),
+        "title": _line(f"{v.control_id}: {v.title}"),
+        "description": f"{v.statement}\n\nVerdict: {v.verdict.value} ({counts or 'no findings'}).",
+        "props": [_prop("verdict", v.verdict.value), *(_prop("soc2-criterion", c) for c in v.criteria)],
+        "target": {
+            "type": "statement-id",
+            "target-id": _token(f"{v.control_id}_smt"),
+            "status": {"state": state, "reason": reason},
+            "remarks": _VERDICT_REMARKS[v.verdict],
+        },
+    }
+    if related:
+        finding["related-observations"] = _Stream({"observation-uuid": o} for o in related)
+    return finding
 
-    findings: list[dict[str, Any]] = []
-    for v in content.verdicts:
-        state, reason = STATE[v.verdict]
-        counts = ", ".join(f"{n} {s}" for s, n in sorted(v.counts.items()) if n)
-        finding: dict[str, Any] = {
-            "uuid": _uuid(run_id, "finding", v.control_id),
-            "title": _line(f"{v.control_id}: {v.title}"),
-            "description": f"{v.statement}\n\nVerdict: {v.verdict.value} ({counts or 'no findings'}).",
-            "props": [_prop("verdict", v.verdict.value), *(_prop("soc2-criterion", c) for c in v.criteria)],
-            "target": {
-                "type": "statement-id",
-                "target-id": _token(f"{v.control_id}_smt"),
-                "status": {"state": state, "reason": reason},
-                "remarks": _VERDICT_REMARKS[v.verdict],
-            },
-        }
-        if by_control.get(v.control_id):
-            finding["related-observations"] = [{"observation-uuid": o} for o in by_control[v.control_id]]
-        findings.append(finding)
 
+def _document(content: BundleContent, run: _Run, prefix: str, *, inventory: list[Any] | _Stream | None,
+              observations: list[Any] | _Stream | None, findings: list[Any] | _Stream | None,
+              resources: list[Any] | _Stream) -> dict[str, Any]:
+    """The document around its long parts; a part that is None is left out (OSCAL wants no
+    empty arrays there)."""
+    period, company = run.period, run.company
     judging_hash = content.hashes.get("judging.json")
     plan: dict[str, Any] = {
-        "uuid": _uuid(run_id, "plan"),
+        "uuid": _uuid(run.run_id, "plan"),
         "title": "Assessment plan: the control catalog and parameters of this run (judging.json)",
         "description": "No separate OSCAL assessment plan exists. The controls assessed, the checks that evidence "
                        "each and their parameters are in judging.json, which evidence evaluate re-judges from.",
@@ -174,50 +252,165 @@ def assessment_results(content: BundleContent, prefix: str = "../") -> dict[str,
                     **({"hashes": [{"algorithm": "SHA-256", "value": judging_hash}]} if judging_hash else {})}],
     }
     result: dict[str, Any] = {
-        "uuid": _uuid(run_id, "result"),
-        "title": _line(f"evidence run {run_id}"),
+        "uuid": _uuid(run.run_id, "result"),
+        "title": _line(f"evidence run {run.run_id}"),
         "description": f"Automated collection and judging of SOC 2 evidence for {company}, period "
                        f"{period.get('name', '?')} ({period.get('start', '?')} to {period.get('end', '?')}).",
-        "start": started,
-        "end": finished,
+        "start": run.started,
+        "end": run.finished,
         "props": [
             _prop("period", period.get("name", "?")),
             _prop("period-start", period.get("start", "?")),
             _prop("period-end", period.get("end", "?")),
-            _prop("reference-time", collected),
+            _prop("reference-time", run.collected),
             _prop("content-digest", content.content_digest),
         ],
     }
-    if inventory:
-        result["local-definitions"] = {"inventory-items": [inventory[k] for k in sorted(inventory)]}
+    if inventory is not None:
+        result["local-definitions"] = {"inventory-items": inventory}
     controls = sorted({v.control_id for v in content.verdicts})
     result["reviewed-controls"] = {
         "control-selections": [{"include-controls": [{"control-id": _token(c)} for c in controls]}]
         if controls else [{"include-all": {}}]
     }
-    if observations:
+    if observations is not None:
         result["observations"] = observations
-    if findings:
+    if findings is not None:
         result["findings"] = findings
+    back_matter = [plan, *resources] if isinstance(resources, list) else _Stream(_chain([plan], resources.items))
     return {
         "assessment-results": {
-            "uuid": _uuid(run_id, "assessment-results"),
+            "uuid": _uuid(run.run_id, "assessment-results"),
             "metadata": {
                 "title": _line(f"SOC 2 evidence: {company}, {period.get('name', '')}"),
-                "last-modified": finished,
-                "version": _line(run_id),
+                "last-modified": run.finished,
+                "version": _line(run.run_id),
                 "oscal-version": OSCAL_VERSION,
-                "props": [_prop("run-id", run_id), _prop("tool", f"{tool.get('name', 'evidence')} "
-                                                                 f"{tool.get('version', '?')}")],
+                "props": [_prop("run-id", run.run_id), _prop("tool", f"{run.tool.get('name', 'evidence')} "
+                                                                     f"{run.tool.get('version', '?')}")],
                 "parties": [{"uuid": _uuid("party", company), "type": "organization", "name": _line(company)}],
             },
             "import-ap": {"href": f"#{plan['uuid']}"},
             "results": [result],
-            "back-matter": {"resources": [plan, *resources]},
+            "back-matter": {"resources": back_matter},
         }
     }
 
 
+def _chain(*parts: Iterable[Any]) -> Iterator[Any]:
+    for part in parts:
+        yield from part
+
+
+def assessment_results(content: BundleContent, prefix: str = "../") -> dict[str, Any]:
+    """The document as a dict, all in memory (`write_assessment_results` streams it); `prefix`
+    leads from the document's folder to the bundle's files."""
+    run = _Run.of(content)
+    evidence_ids: dict[str, str] = {}
+    resources: list[dict[str, Any]] = []
+    for path in sorted({p for f in content.iter_findings() for p in f.evidence}):
+        if path not in content.hashes:
+            continue
+        resource = _resource(run, path, content.hashes[path], prefix)
+        evidence_ids[path] = resource["uuid"]
+        resources.append(resource)
+
+    inventory: dict[str, dict[str, Any]] = {}
+    observations: list[dict[str, Any]] = []
+    by_control: dict[str, list[str]] = {}
+    seen: dict[str, int] = {}
+    for f in content.iter_findings():
+        key = "\x1f".join(f.sort_key())
+        seen[key] = seen.get(key, 0) + 1
+        obs_id = _uuid(run.run_id, "observation", key, str(seen[key]))
+        if _inventoried(f) and f.resource_id not in inventory:
+            inventory[f.resource_id] = _inventory_item(f.resource_id, f.resource_type, f.source, f.account, f.region)
+        observations.append(_observation(f, obs_id, run.collected, evidence_ids))
+        by_control.setdefault(f.control_id, []).append(obs_id)
+
+    findings = [_finding(run, v, by_control.get(v.control_id)) for v in content.verdicts]
+    doc = _document(content, run, prefix, inventory=[inventory[k] for k in sorted(inventory)] or None,
+                    observations=observations or None, findings=findings or None, resources=resources)
+    return cast("dict[str, Any]", _materialize(doc))
+
+
+def _write_document(content: BundleContent, prefix: str, write: Callable[[str], object]) -> None:
+    """Stream the document to `write`: a first pass over the findings collects what has to come
+    before the observations or be linked from them (evidence files, inventory, observation ids
+    per control); a second pass writes the observations one at a time."""
+    run = _Run.of(content)
+    paths: set[str] = set()
+    #: resource id -> (type, source, account, region) of the first finding that names it
+    inventory: dict[str, tuple[str, str, str, str]] = {}
+    by_control: dict[str, list[str]] = {}
+    #: how many findings had each sort key so far, by a 128-bit digest of the key
+    seen: dict[bytes, int] = {}
+    total = 0
+    for f in content.iter_findings():
+        total += 1
+        paths.update(f.evidence)
+        key = "\x1f".join(f.sort_key())
+        digest = hashlib.blake2b(key.encode(), digest_size=16).digest()
+        n = seen[digest] = seen.get(digest, 0) + 1
+        by_control.setdefault(f.control_id, []).append(_uuid(run.run_id, "observation", key, str(n)))
+        if _inventoried(f) and f.resource_id not in inventory:
+            # the few distinct types, sources, accounts and regions are held once each
+            inventory[f.resource_id] = (sys.intern(f.resource_type), sys.intern(f.source),
+                                        sys.intern(f.account), sys.intern(f.region))
+    del seen
+
+    present = sorted(p for p in paths if p in content.hashes)
+    del paths
+    evidence_ids = {p: _uuid(run.run_id, "evidence", p) for p in present}
+
+    def observations() -> Iterator[dict[str, Any]]:
+        used: dict[str, int] = {}
+        count = 0
+        for f in content.iter_findings():
+            ids = by_control.get(f.control_id, [])
+            i = used[f.control_id] = used.get(f.control_id, -1) + 1
+            count += 1
+            if i >= len(ids):
+                raise _changed(content)
+            yield _observation(f, ids[i], run.collected, evidence_ids)
+        if count != total:
+            raise _changed(content)
+
+    doc = _document(
+        content, run, prefix,
+        inventory=_Stream(_inventory_item(k, *inventory[k]) for k in sorted(inventory)) if inventory else None,
+        observations=_Stream(observations()) if total else None,
+        findings=_Stream(_finding(run, v, by_control.get(v.control_id)) for v in content.verdicts)
+        if content.verdicts else None,
+        resources=_Stream(_resource(run, p, content.hashes[p], prefix) for p in present),
+    )
+    _dump(doc, 0, write)
+    write("\n")
+
+
+def _changed(content: BundleContent) -> Exception:
+    from evidence.report import ReportError
+
+    return ReportError(f"{content.root / 'findings.json'}: changed while the OSCAL document was written")
+
+
+def write_assessment_results(content: BundleContent, path: Path, prefix: str = "../") -> None:
+    """Write `oscal/assessment-results.json` to `path`, streamed: the same bytes as
+    `assessment_results_json(content, prefix).encode()`, with memory that does not grow with
+    each observation. The file appears whole (written beside it, then renamed) or not at all."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(path.name + ".tmp")
+    try:
+        with tmp.open("w", encoding="utf-8", newline="") as out:
+            _write_document(content, prefix, out.write)
+        tmp.replace(path)
+    finally:
+        tmp.unlink(missing_ok=True)
+
+
 def assessment_results_json(content: BundleContent, prefix: str = "../") -> str:
-    """The exact bytes of `oscal/assessment-results.json`."""
-    return json.dumps(assessment_results(content, prefix), indent=2, ensure_ascii=False) + "\n"
+    """The exact bytes of `oscal/assessment-results.json` (in memory; prefer
+    `write_assessment_results`)."""
+    out = io.StringIO()
+    _write_document(content, prefix, out.write)
+    return out.getvalue()
