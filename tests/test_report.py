@@ -22,6 +22,7 @@ from evidence.cli import cli
 from evidence.registry import Registry
 from evidence.report import (
     FORMATS,
+    HTML_ROW_LIMIT,
     OUTPUTS,
     PDF_PASS_LIMIT,
     REPORT_FILES,
@@ -309,7 +310,11 @@ def test_ten_thousand_findings_html_collapsed_pdf_counts_passes(tmp_path: Path, 
     assert len(content.findings) > 10_000
     html = (bundle / "report.html").read_text()
     section = html[html.index('id="control-ENC-TRANSIT"'):]
-    assert section.index("/bad") < section.index("<details>") < section.index("good-09999")
+    assert section.index("/bad") < section.index("<details>") < section.index("good-00999")
+    # a check lists HTML_ROW_LIMIT findings of one status and counts the rest (findings.csv has all)
+    assert "good-01000" not in html and "good-09999" not in html
+    assert f"and {10_000 - HTML_ROW_LIMIT:,} more passing and not applicable findings" in section
+    assert "good-09999" in (bundle / "findings.csv").read_text(encoding="utf-8-sig")
     assert build_view(content, pdf=True)["list_passing"] is False and 10_000 > PDF_PASS_LIMIT
     pdf = (bundle / OUTPUTS["pdf"][0]).read_bytes()
     assert pdf == render_pdf(content)
@@ -352,3 +357,21 @@ def test_in_place_renders_a_report_the_run_could_not(tmp_path: Path, registry: R
     assert (bundle / "report.pdf").is_file() and verify(bundle) == []
     manifest = load_manifest(bundle)
     assert "report_errors" not in manifest and "report.pdf" in manifest["files"]
+
+
+def test_a_check_lists_row_limit_findings_per_status_and_counts_the_rest(
+    tmp_path: Path, registry: Registry, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import evidence.report as report
+
+    monkeypatch.setattr(report, "HTML_ROW_LIMIT", 1)
+    bundle = make_bundle(tmp_path / "out", registry, passing=3, formats=["html"])
+    html = (bundle / "report.html").read_text()
+    start = html.index('id="control-ENC-TRANSIT"')
+    section = html[start:html.index('id="control-', start + 1)]
+    # one failure and one error: each is the first of its status, both listed
+    assert "/bad" in section and "123456789012/eu-west-2" in section
+    # three passing: the first listed, two counted, and the failure count is the true total
+    assert "good-00000" in section and "good-00001" not in section
+    assert "and 2 more passing and not applicable findings" in section
+    assert "2 findings</span>" in section

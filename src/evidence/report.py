@@ -26,13 +26,14 @@ import json
 import logging
 import os
 from collections import Counter
-from collections.abc import Collection, Iterable, Mapping
+from collections.abc import Collection, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TextIO
 from urllib.parse import quote
 
+import ijson
 from jinja2 import Environment, FileSystemLoader, StrictUndefined
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
@@ -48,8 +49,8 @@ from evidence.bundle import (
 )
 from evidence.catalog import CheckRef, Control, default_templates_dir
 from evidence.checks.base import Check
-from evidence.judge import Attachment, Judging
-from evidence.models import ControlVerdict, Finding, Status, sha256_of, verdict_of
+from evidence.judge import Attachment, Judging, read_findings
+from evidence.models import ControlVerdict, Finding, Status, sha256_of, verdict_from_counts
 from evidence.spreadsheet import cell
 
 if TYPE_CHECKING:
@@ -102,8 +103,14 @@ MAX_VALUE_CHARS = 2000
 #: values longer than this are cut in the PDF
 PDF_MAX_VALUE_CHARS = 600
 #: the PDF lists passing and not-applicable findings one by one up to this many in total, and
-#: counts them per check beyond (every failure, error, waiver and manual finding is always listed)
+#: counts them per check beyond (failures, errors, waived and manual findings are listed up to
+#: PDF_ROW_LIMIT per check and status)
 PDF_PASS_LIMIT = 500
+#: findings of one status a check lists at most in report.html / report.pdf; beyond, they are
+#: counted and the report points at findings.csv, which lists every one. It keeps a report of a
+#: large estate readable, and its rendering memory bounded however many findings there are.
+HTML_ROW_LIMIT = 1000
+PDF_ROW_LIMIT = 25
 
 
 class ReportError(Exception):
@@ -151,12 +158,33 @@ class BundleContent:
 
     root: Path
     meta: dict[str, Any]
-    findings: list[Finding]
     verdicts: list[ControlVerdict]
     judging: Judging
     checks: dict[str, CheckInfo]
     #: every input file of the bundle (not a report, not a manifest file) -> sha256
     hashes: dict[str, str]
+
+    def iter_findings(self) -> Iterator[Finding]:
+        """The bundle's findings in `findings.json` order, parsed one at a time (a large bundle's
+        findings are never all in memory)."""
+        path = self.root / "findings.json"
+        try:
+            yield from read_findings(path)
+        except FileNotFoundError:
+            raise ReportError(f"{path}: missing; this is not a complete bundle") from None
+        except (OSError, ValueError, ijson.JSONError) as exc:
+            # a ValidationError is a ValueError: a finding that does not fit the schema
+            raise ReportError(f"{path}: unreadable ({str(exc).splitlines()[0]})") from None
+
+    @property
+    def findings(self) -> list[Finding]:
+        """Every finding, in memory (prefer `iter_findings`)."""
+        return list(self.iter_findings())
+
+    @property
+    def finding_total(self) -> int:
+        """How many findings the bundle holds (from the verdicts' counts)."""
+        return sum(sum(v.counts.values()) for v in self.verdicts)
 
     @property
     def content_digest(self) -> str:
@@ -206,7 +234,6 @@ def load_bundle(root: Path, metadata: Mapping[str, Any] | None = None) -> Bundle
         metadata = manifest
     meta = {k: v for k, v in metadata.items() if k != "files"}
     try:
-        findings = [Finding.model_validate(f) for f in _read_json(root, "findings.json")]
         verdicts = [ControlVerdict.model_validate(v) for v in _read_json(root, "controls.json")]
         judging = Judging.model_validate(_read_json(root, "judging.json"))
         checks: dict[str, CheckInfo] = {}
@@ -214,7 +241,9 @@ def load_bundle(root: Path, metadata: Mapping[str, Any] | None = None) -> Bundle
             checks = {c["id"]: CheckInfo.model_validate(c) for c in _read_json(root, CHECKS_FILE)}
     except ValidationError as exc:
         raise ReportError(f"{root}: a bundle file does not fit its schema ({exc.errors()[0]['msg']})") from None
-    return BundleContent(root, meta, findings, verdicts, judging, checks, hashes)
+    if not (root / "findings.json").is_file():
+        raise ReportError(f"{root / 'findings.json'}: missing; this is not a complete bundle")
+    return BundleContent(root, meta, verdicts, judging, checks, hashes)
 
 
 # --------------------------------------------------------------------------------------------
@@ -258,6 +287,30 @@ class CheckView:
     #: passing and not-applicable findings
     passing: list[Row] = field(default_factory=list)
 
+    def _total(self, *statuses: Status) -> int:
+        return sum(self.counts.get(s.value, 0) for s in statuses)
+
+    @property
+    def problem_total(self) -> int:
+        return self._total(Status.FAIL, Status.ERROR)
+
+    @property
+    def problems_more(self) -> int:
+        """Failures and errors counted but not listed (beyond the report's row limit)."""
+        return self.problem_total - len(self.problems)
+
+    @property
+    def passing_total(self) -> int:
+        return self._total(Status.PASS, Status.NOT_APPLICABLE)
+
+    @property
+    def passing_more(self) -> int:
+        return self.passing_total - len(self.passing)
+
+    @property
+    def others_more(self) -> int:
+        return self._total(Status.MANUAL) - len(self.others)
+
 
 @dataclass(frozen=True)
 class AttachmentView:
@@ -278,7 +331,7 @@ class ManualView:
     attachments: list[AttachmentView]
 
 
-@dataclass(frozen=True)
+@dataclass
 class WaiverView:
     id: str
     resource: str
@@ -288,6 +341,12 @@ class WaiverView:
     expires: date
     expired: bool
     rows: list[Row]
+    #: findings the waiver covers (`rows` lists up to the report's row limit of them)
+    total: int = 0
+
+    @property
+    def more(self) -> int:
+        return self.total - len(self.rows)
 
 
 @dataclass
@@ -311,11 +370,11 @@ class ControlView:
 
     @property
     def problem_count(self) -> int:
-        return sum(len(c.problems) for c in self.checks)
+        return sum(c.problem_total for c in self.checks)
 
     @property
     def passing_count(self) -> int:
-        return sum(len(c.passing) for c in self.checks)
+        return sum(c.passing_total for c in self.checks)
 
 
 @dataclass(frozen=True)
@@ -351,9 +410,11 @@ def _criterion_key(criterion: str) -> tuple[int, str, tuple[int, ...]]:
 class _Views:
     """Builds the template view of a bundle; `prefix` is prepended to links into the bundle."""
 
-    def __init__(self, content: BundleContent, prefix: str) -> None:
+    def __init__(self, content: BundleContent, prefix: str, row_limit: int | None = None) -> None:
         self.content = content
         self.prefix = prefix
+        #: findings of one status listed per check at most (None: all); the rest are counted
+        self.row_limit = row_limit
 
     def link(self, path: str) -> Link:
         parts = path.split("/")
@@ -375,29 +436,22 @@ class _Views:
             evidence=[self.link(p) for p in f.evidence], waiver=f.waiver,
         )
 
-    def check(self, control: Control, ref: CheckRef, findings: list[Finding]) -> CheckView:
+    def check(self, control: Control, ref: CheckRef) -> CheckView:
         info = self.content.checks.get(ref.id)
         params = self.content.judging.params.get(control.id, {}).get(ref.id, ref.params)
-        counts = Counter(f.status.value for f in findings)
-        view = CheckView(
+        return CheckView(
             id=ref.id, description=info.description if info else "", source=info.source if info else "",
             params=", ".join(f"{k} = {json.dumps(v, ensure_ascii=False)}" for k, v in sorted(params.items())),
-            verdict=verdict_of(findings) if findings else None, counts=dict(counts),
+            verdict=None, counts={},
         )
-        for f in findings:
-            r = self.row(f)
-            if f.status in (Status.FAIL, Status.ERROR):
-                view.problems.append(r)
-            elif f.status is Status.WAIVED:
-                view.waived.append(r)
-            elif f.status in (Status.PASS, Status.NOT_APPLICABLE):
-                view.passing.append(r)
-            else:
-                view.others.append(r)
-        order = {s: i for i, s in enumerate(STATUS_ORDER)}
-        view.problems.sort(key=lambda r: order[r.status])
-        view.passing.sort(key=lambda r: order[r.status])
-        return view
+
+    def _add(self, rows: list[Row], f: Finding, shown: Counter[str]) -> bool:
+        """List `f` unless its check already lists `row_limit` findings of its status."""
+        shown[f.status.value] += 1
+        if self.row_limit is not None and shown[f.status.value] > self.row_limit:
+            return False
+        rows.append(self.row(f))
+        return True
 
     def manual(self, control: Control, findings: dict[str, Finding]) -> list[ManualView]:
         today = self.content.judging.reference_time.date()
@@ -420,41 +474,85 @@ class _Views:
             ))
         return out
 
-    def control(self, verdict: ControlVerdict, findings: list[Finding]) -> ControlView:
-        catalog = self.content.judging.catalog.controls
-        control = catalog.get(verdict.control_id) or Control(
+    def controls(self) -> list[ControlView]:
+        """One view per verdict, its findings routed in one streamed pass over `findings.json`;
+        a check lists at most `row_limit` findings of each status and counts the rest."""
+        parts = {v.control_id: _ControlParts(self, v) for v in self.content.verdicts}
+        for f in self.content.iter_findings():
+            part = parts.get(f.control_id)
+            if part is not None:
+                part.add(f)
+        return [part.view() for part in parts.values()]
+
+
+class _ControlParts:
+    """A control's view, assembled finding by finding."""
+
+    def __init__(self, views: _Views, verdict: ControlVerdict) -> None:
+        self.views = views
+        self.verdict = verdict
+        catalog = views.content.judging.catalog.controls
+        self.control = catalog.get(verdict.control_id) or Control(
             id=verdict.control_id, title=verdict.title, statement=verdict.statement or "—",
             criteria=verdict.criteria or ["—"],
         )
-        by_check: dict[str, list[Finding]] = {}
-        for f in findings:
-            by_check.setdefault(f.check_id, []).append(f)
-        checks = [self.check(control, ref, by_check.pop(ref.id, [])) for ref in control.checks]
-        manual_ids = {f"manual.{m.id}" for m in control.manual}
-        manual_findings = {cid: fs[0] for cid, fs in by_check.items() if cid in manual_ids and fs}
-        notes = [self.row(f) for cid, fs in sorted(by_check.items()) if cid not in manual_ids for f in fs]
-        waivers: list[WaiverView] = []
-        today = self.content.judging.reference_time.date()
-        for w in sorted(self.content.judging.waivers, key=lambda w: w.id):
-            if w.control_id != control.id:
-                continue
-            rows = [self.row(f) for f in findings if f.waiver == w.id]
-            waivers.append(WaiverView(
+        self.checks = {ref.id: views.check(self.control, ref) for ref in self.control.checks}
+        self.shown: dict[str, Counter[str]] = {}
+        self.manual_ids = {f"manual.{m.id}" for m in self.control.manual}
+        self.manual_findings: dict[str, Finding] = {}
+        self.notes: list[tuple[str, Row]] = []
+        today = views.content.judging.reference_time.date()
+        self.waivers = {
+            w.id: WaiverView(
                 id=w.id, resource=w.resource, check_id=w.check_id or "any check", reason=w.reason,
-                approver=w.approver, expires=w.expires, expired=w.expires < today, rows=rows,
-            ))
-        return ControlView(
-            id=control.id, anchor=f"control-{control.id}", title=control.title, statement=control.statement,
-            section=control.section, criteria=list(control.criteria), verdict=verdict.verdict,
-            counts={s.value: verdict.counts.get(s.value, 0) for s in STATUS_ORDER},
-            checks=checks, manual=self.manual(control, manual_findings), waivers=waivers, notes=notes,
-        )
+                approver=w.approver, expires=w.expires, expired=w.expires < today, rows=[],
+            )
+            for w in sorted(views.content.judging.waivers, key=lambda w: w.id)
+            if w.control_id == self.control.id
+        }
+        self.waived_counts: Counter[str] = Counter()
 
-    def controls(self) -> list[ControlView]:
-        by_control: dict[str, list[Finding]] = {}
-        for f in self.content.findings:
-            by_control.setdefault(f.control_id, []).append(f)
-        return [self.control(v, by_control.get(v.control_id, [])) for v in self.content.verdicts]
+    def add(self, f: Finding) -> None:
+        view = self.checks.get(f.check_id)
+        if view is None:
+            if f.check_id in self.manual_ids:
+                self.manual_findings.setdefault(f.check_id, f)
+            else:
+                self.notes.append((f.check_id, self.views.row(f)))
+        else:
+            view.counts[f.status.value] = view.counts.get(f.status.value, 0) + 1
+            shown = self.shown.setdefault(f.check_id, Counter())
+            if f.status in (Status.FAIL, Status.ERROR):
+                self.views._add(view.problems, f, shown)
+            elif f.status is Status.WAIVED:
+                self.views._add(view.waived, f, shown)
+            elif f.status in (Status.PASS, Status.NOT_APPLICABLE):
+                self.views._add(view.passing, f, shown)
+            else:
+                self.views._add(view.others, f, shown)
+        if f.waiver in self.waivers:
+            w = self.waivers[f.waiver]
+            self.waived_counts[w.id] += 1
+            limit = self.views.row_limit
+            if limit is None or len(w.rows) < limit:
+                w.rows.append(self.views.row(f))
+
+    def view(self) -> ControlView:
+        order = {s: i for i, s in enumerate(STATUS_ORDER)}
+        for view in self.checks.values():
+            view.verdict = verdict_from_counts(view.counts) if view.counts else None
+            view.problems.sort(key=lambda r: order[r.status])
+            view.passing.sort(key=lambda r: order[r.status])
+        for w in self.waivers.values():
+            w.total = self.waived_counts[w.id]
+        v = self.verdict
+        return ControlView(
+            id=self.control.id, anchor=f"control-{self.control.id}", title=self.control.title,
+            statement=self.control.statement, section=self.control.section, criteria=list(self.control.criteria),
+            verdict=v.verdict, counts={s.value: v.counts.get(s.value, 0) for s in STATUS_ORDER},
+            checks=list(self.checks.values()), manual=self.views.manual(self.control, self.manual_findings),
+            waivers=list(self.waivers.values()), notes=[row for _, row in sorted(self.notes, key=lambda n: n[0])],
+        )
 
 
 def criteria_index(controls: Iterable[ControlView]) -> list[CriterionGroup]:
@@ -504,11 +602,13 @@ def _scope(content: BundleContent) -> list[tuple[str, str]]:
 
 def build_view(content: BundleContent, *, prefix: str = "", pdf: bool = False) -> dict[str, Any]:
     """The template context for `report.html` (or `report.pdf` when `pdf`)."""
-    controls = _Views(content, prefix).controls()
+    controls = _Views(content, prefix, PDF_ROW_LIMIT if pdf else HTML_ROW_LIMIT).controls()
     meta = content.meta
     period: dict[str, Any] = meta.get("period", {}) or {}
     verdict_totals = Counter(c.verdict.value for c in controls)
-    finding_totals = Counter(f.status.value for f in content.findings)
+    finding_totals: Counter[str] = Counter()
+    for v in content.verdicts:
+        finding_totals.update({s: n for s, n in v.counts.items() if n})
     passing_total = finding_totals.get("pass", 0) + finding_totals.get("not_applicable", 0)
     return {
         "pdf": pdf,
@@ -531,7 +631,7 @@ def build_view(content: BundleContent, *, prefix: str = "", pdf: bool = False) -
         "labels": {s.value: STATUS_LABEL[s] for s in Status},
         "verdict_totals": verdict_totals,
         "finding_totals": finding_totals,
-        "findings_total": len(content.findings),
+        "findings_total": content.finding_total,
         "attention": [c for c in controls if c.verdict in (Status.FAIL, Status.ERROR)],
         "list_passing": not pdf or passing_total <= PDF_PASS_LIMIT,
         "evidence_files": sum(1 for p in content.hashes if p.startswith("evidence/")),
@@ -592,23 +692,38 @@ def render_pdf(content: BundleContent, *, templates: Path | None = None) -> byte
     return pdf
 
 
-def _csv(header: list[str], rows: Iterable[list[Any]]) -> str:
-    buf = io.StringIO()
-    writer = csv.writer(buf, lineterminator="\r\n")
+def _write_csv(fh: TextIO, header: list[str], rows: Iterable[list[Any]]) -> None:
+    writer = csv.writer(fh, lineterminator="\r\n")
     writer.writerow(header)
     for row in rows:
         writer.writerow([cell(v) for v in row])
+
+
+def _csv(header: list[str], rows: Iterable[list[Any]]) -> str:
+    buf = io.StringIO()
+    _write_csv(buf, header, rows)
     return buf.getvalue()
 
 
+FINDINGS_CSV_HEADER = ["control_id", "check_id", "status", "source", "resource_id", "resource_type", "account",
+                       "region", "observed", "expected", "message", "evidence", "waiver"]
+
+
+def _finding_rows(findings: Iterable[Finding]) -> Iterator[list[Any]]:
+    for f in findings:
+        yield [f.control_id, f.check_id, f.status.value, f.source, f.resource_id, f.resource_type, f.account,
+               f.region, f.observed, f.expected, f.message, "; ".join(f.evidence), f.waiver or ""]
+
+
 def findings_csv(findings: Iterable[Finding]) -> str:
-    header = ["control_id", "check_id", "status", "source", "resource_id", "resource_type", "account", "region",
-              "observed", "expected", "message", "evidence", "waiver"]
-    return _csv(header, (
-        [f.control_id, f.check_id, f.status.value, f.source, f.resource_id, f.resource_type, f.account, f.region,
-         f.observed, f.expected, f.message, "; ".join(f.evidence), f.waiver or ""]
-        for f in findings
-    ))
+    return _csv(FINDINGS_CSV_HEADER, _finding_rows(findings))
+
+
+def write_findings_csv(findings: Iterable[Finding], path: Path) -> None:
+    """`findings.csv` written row by row (UTF-8 with a BOM, so spreadsheets read it as UTF-8)."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with path.open("w", encoding="utf-8-sig", newline="") as fh:
+        _write_csv(fh, FINDINGS_CSV_HEADER, _finding_rows(findings))
 
 
 def controls_csv(verdicts: Iterable[ControlVerdict], judging: Judging) -> str:
@@ -646,15 +761,17 @@ def write_reports(
     if "pdf" in formats:
         written.append(_write(out, "report.pdf", render_pdf(content, templates=templates)))
     if "csv" in formats:
-        written.append(_write(out, "findings.csv", findings_csv(content.findings).encode("utf-8-sig")))
+        write_findings_csv(content.iter_findings(), out / "findings.csv")
+        written.append(out / "findings.csv")
         written.append(
             _write(out, "controls.csv", controls_csv(content.verdicts, content.judging).encode("utf-8-sig"))
         )
     if "oscal" in formats:
-        from evidence.oscal import assessment_results_json
+        from evidence.oscal import write_assessment_results
 
-        doc = assessment_results_json(content, prefix=_prefix(content.root, out / "oscal"))
-        written.append(_write(out, "oscal/assessment-results.json", doc.encode()))
+        # streamed: a large bundle's document is never held in memory
+        write_assessment_results(content, out / "oscal/assessment-results.json", _prefix(content.root, out / "oscal"))
+        written.append(out / "oscal/assessment-results.json")
     return written
 
 
