@@ -3,6 +3,7 @@ on one output folder (threads running the real pipeline, and separate processes)
 
 from __future__ import annotations
 
+import dataclasses
 import multiprocessing
 import sqlite3
 import threading
@@ -171,3 +172,41 @@ def test_findings_keyed_by_control_check_resource(tmp_path: Path) -> None:
     f = Finding(control_id="C", check_id=TLS_CHECK, status=Status.FAIL, source="aws", resource_id="arn:x",
                 account="1", region="eu-west-2", message="m")
     assert list(keyed_findings([f, f])) == [f"C|{TLS_CHECK}|arn:x|1|eu-west-2", f"C|{TLS_CHECK}|arn:x|1|eu-west-2#2"]
+
+
+def test_drift_loads_failing_findings_only_and_looks_up_the_rest(tmp_path: Path) -> None:
+    run_id = "20261102T060000Z-aaaaaa"
+    snap = make_snapshot(run_id, T0, ["lb-1", "lb-2"])
+    passing = Finding(control_id="ENC-TRANSIT", check_id=TLS_CHECK, status=Status.PASS, source="aws",
+                      resource_id="lb-3", account="1", region="eu-west-2", message="fine")
+    streamed = [*snap.findings, passing, snap.findings[0].model_copy(update={"message": "again"})]
+    with History.open(tmp_path) as h:
+        # findings streamed into the history (a generator), not held by the snapshot
+        h.record(dataclasses.replace(snap, findings=[]), (f for f in streamed))
+        full = h.snapshot(run_id)
+        assert full.findings == streamed
+        part = h.snapshot(run_id, statuses=(Status.FAIL, Status.ERROR))
+        assert [f.resource_id for f in part.findings] == ["lb-1", "lb-2", "lb-1"]
+        # the keys are the run's own (the repeated one keeps its #2), and the rest is looked up
+        assert list(part.keyed) == [k for k, f in full.keyed.items() if f.status is Status.FAIL]
+        assert list(part.keyed)[-1].endswith("#2")
+        key = next(k for k, f in full.keyed.items() if f.resource_id == "lb-3")
+        assert key not in part.keyed and part.find(key) == passing
+        assert part.find("no|such|finding") is None
+
+
+def test_a_resource_that_passed_before_is_said_to_have_passed(tmp_path: Path) -> None:
+    from tests.test_drift import Recorder
+
+    sender = Recorder()
+    config = AlertsConfig(urls=["json://127.0.0.1:9/hook"])
+    with History.open(tmp_path) as h:
+        before = make_snapshot("r1", T0)  # lb-3 passes, among other passing findings
+        before.findings.append(Finding(control_id="ENC-TRANSIT", check_id=TLS_CHECK, status=Status.PASS,
+                                       source="aws", resource_id="lb-3", account="1", region="eu-west-2",
+                                       message="fine"))
+        evaluate(h, h.record(before), out=tmp_path, alerts=config, sender=sender)
+        after = make_snapshot("r2", T0 + timedelta(days=1), ["lb-3"])
+        outcome = evaluate(h, h.record(after), out=tmp_path, alerts=config, sender=sender)
+    assert len(outcome.alerts) == 1
+    assert "new failing resource lb-3" in sender.sent[-1].body and "; was pass)" in sender.sent[-1].body

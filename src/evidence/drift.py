@@ -40,7 +40,6 @@ from evidence.history import (
     HistoryError,
     RunInfo,
     Snapshot,
-    keyed_findings,
     parse_time,
 )
 from evidence.judge import Judging
@@ -98,7 +97,7 @@ def conditions(snap: Snapshot, warn_days: int) -> dict[str, Condition]:
             out[key] = Condition(
                 key, "verdict", v.control_id, "", v.verdict.value, f"{v.control_id} is {v.verdict.value}", tuple(bad)
             )
-    for fkey, f in keyed_findings(snap.findings).items():
+    for fkey, f in snap.keyed.items():
         if f.status is Status.FAIL:
             key = f"finding:{fkey}"
             out[key] = Condition(
@@ -294,8 +293,8 @@ def _change_text(
         return f"verdict {before.verdict.value} → {cond.state} (since run {reference.run.run_id})"
     if cond.kind == "finding":
         fkey = cond.key.removeprefix("finding:")
-        prev = keyed_findings(reference.findings).get(fkey) if reference is not None else None
-        f = keyed_findings(snap.findings)[fkey]
+        prev = reference.find(fkey) if reference is not None else None
+        f = snap.keyed[fkey]
         detail = f"observed {_short(f.observed)}, expected {_short(f.expected)}"
         was = f"; was {prev.status.value}" if prev is not None else ""
         prefix = "failing resource (earlier alert reached no one)" if reason == "pending" else "new failing resource"
@@ -489,11 +488,12 @@ def evaluate(
 ) -> Outcome:
     """Drift of `run` against its reference, alerts decided and (if `notify`) sent to
     `alerts.urls`; every decision and delivery recorded in the history."""
-    snap = history.snapshot(run)
+    # drift and alerts are about failing and erroring findings: only those are loaded
+    snap = history.snapshot(run, statuses=_BAD)
     ref_info = reference_for(history, run, against)
     reference: Snapshot | None = None
     if ref_info is not None:
-        reference = snap if ref_info.run_id == run.run_id else history.snapshot(ref_info)
+        reference = snap if ref_info.run_id == run.run_id else history.snapshot(ref_info, statuses=_BAD)
     drift = compute_drift(snap, reference, against, alerts.warn_days)
     bundle = str(snap.bundle_path(out).resolve())
     if not notify:
@@ -525,7 +525,8 @@ def after_run(
         raise HistoryError(f"run {result.run_id} has no bundle; nothing to record")
     out = out or Path(result.bundle).parents[1]
     with History.open(out) as history:
-        info = history.record(Snapshot.from_result(result, out))
+        # findings are streamed from the bundle into the history, never all held
+        info = history.record(Snapshot.from_result(result, out, with_findings=False), result.iter_findings())
         outcome = evaluate(history, info, out=out, alerts=alerts, against="last", notify=notify, sender=sender)
     outcome.recorded = True
     return outcome
@@ -580,8 +581,8 @@ _COMPARED = ("status", "observed", "expected", "message", "evidence", "waiver", 
 
 def diff_runs(a: Snapshot, b: Snapshot) -> RunDiff:
     """Controls whose verdict changed, and findings new, resolved and changed, from `a` to `b`."""
-    before = keyed_findings(a.findings)
-    after = keyed_findings(b.findings)
+    before = a.keyed
+    after = b.keyed
     changes = [c for c in verdict_changes(a, b)]
     changes += [VerdictChange(cid, v.title, v.verdict.value, None) for cid, v in sorted(a.verdicts.items())
                 if cid not in b.verdicts]

@@ -21,7 +21,7 @@ from __future__ import annotations
 
 import json
 import sqlite3
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Collection, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -29,7 +29,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from evidence.judge import Attachment, Judging, Waiver
-from evidence.models import ControlVerdict, Finding, iso, utc_now
+from evidence.models import ControlVerdict, Finding, Status, iso, utc_now
 
 if TYPE_CHECKING:
     from evidence.runner import RunResult
@@ -166,6 +166,16 @@ def finding_key(f: Finding) -> str:
     return "|".join((f.control_id, f.check_id, f.resource_id, f.account, f.region))
 
 
+def iter_keyed(findings: Iterable[Finding]) -> Iterator[tuple[str, Finding]]:
+    """`keyed_findings` one finding at a time (only the keys seen are held)."""
+    seen: dict[str, int] = {}
+    for f in findings:
+        base = finding_key(f)
+        n = seen.get(base, 0) + 1
+        seen[base] = n
+        yield (base if n == 1 else f"{base}#{n}"), f
+
+
 def keyed_findings(findings: Iterable[Finding]) -> dict[str, Finding]:
     """Findings by `finding_key`; a key seen again in the same run gets `#2`, `#3`..."""
     out: dict[str, Finding] = {}
@@ -209,9 +219,27 @@ class Snapshot:
 
     run: RunInfo
     verdicts: dict[str, ControlVerdict]
+    #: the run's findings; a snapshot loaded for drift holds only some statuses (`partial`)
     findings: list[Finding]
     waivers: list[Waiver] = field(default_factory=list)
     attachments: list[Attachment] = field(default_factory=list)
+    #: for a partial snapshot: a finding of the run by its key, looked up in the history
+    lookup: Callable[[str], Finding | None] | None = field(default=None, repr=False, compare=False)
+    _keyed: dict[str, Finding] | None = field(default=None, repr=False, compare=False)
+
+    @property
+    def keyed(self) -> dict[str, Finding]:
+        """`findings` by their key (computed once)."""
+        if self._keyed is None:
+            self._keyed = keyed_findings(self.findings)
+        return self._keyed
+
+    def find(self, key: str) -> Finding | None:
+        """The run's finding with this key, whether or not this snapshot holds it."""
+        hit = self.keyed.get(key)
+        if hit is None and self.lookup is not None:
+            return self.lookup(key)
+        return hit
 
     @classmethod
     def from_parts(
@@ -251,9 +279,10 @@ class Snapshot:
         return cls(run, {v.control_id: v for v in verdicts}, list(findings), list(waivers), list(attachments))
 
     @classmethod
-    def from_result(cls, result: RunResult, out: Path) -> Snapshot:
+    def from_result(cls, result: RunResult, out: Path, *, with_findings: bool = True) -> Snapshot:
         """The snapshot of a committed run; its waivers and attachments come from the bundle's
-        `judging.json`, exactly what was judged."""
+        `judging.json`, exactly what was judged. Without `with_findings` it holds none: record
+        it with `History.record(snap, result.iter_findings())`, which streams them."""
         if result.bundle is None:
             raise HistoryError(f"run {result.run_id} has no bundle; only complete runs are recorded")
         judging_path = result.bundle / "judging.json"
@@ -266,7 +295,8 @@ class Snapshot:
         except ValueError:
             rel = str(result.bundle.resolve())
         return cls.from_parts(
-            result.manifest, result.verdicts, result.findings, bundle=rel, exit_code=result.exit_code,
+            result.manifest, result.verdicts, result.findings if with_findings else [], bundle=rel,
+            exit_code=result.exit_code,
             waivers=judging.waivers, attachments=judging.attachments,
         )
 
@@ -471,9 +501,10 @@ class History:
 
     # -- runs -----------------------------------------------------------------------------
 
-    def record(self, snap: Snapshot) -> RunInfo:
-        """Record a run with its verdicts, findings, waivers and attachments, in one transaction.
-        Recording a run already present returns it unchanged."""
+    def record(self, snap: Snapshot, findings: Iterable[Finding] | None = None) -> RunInfo:
+        """Record a run with its verdicts, findings (`findings`, streamed, else the snapshot's),
+        waivers and attachments, in one transaction. Recording a run already present returns it
+        unchanged."""
         r = snap.run
         with self.write() as db:
             existing = db.execute(f"SELECT {_RUN_COLUMNS} FROM runs WHERE run_id = ?", (r.run_id,)).fetchone()  # noqa: S608 - constant column list
@@ -498,11 +529,11 @@ class History:
             db.executemany(
                 "INSERT INTO findings (run_id, seq, finding_key, control_id, check_id, resource_id, account, "
                 "region, source, status, waiver, data) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                [
+                (
                     (r.run_id, i, key, f.control_id, f.check_id, f.resource_id, f.account, f.region, f.source,
                      f.status.value, f.waiver, f.model_dump_json())
-                    for i, (key, f) in enumerate(keyed_findings(snap.findings).items())
-                ],
+                    for i, (key, f) in enumerate(iter_keyed(snap.findings if findings is None else findings))
+                ),
             )
             db.executemany(
                 "INSERT INTO waivers (run_id, waiver_id, control_id, expires, data) VALUES (?, ?, ?, ?, ?)",
@@ -566,17 +597,24 @@ class History:
             raise HistoryError(f"{self.path}: no recorded run '{ref}' (see `evidence history`)")
         raise HistoryError(f"{self.path}: '{ref}' matches {len(rows)} runs; give more of the run id")
 
-    def snapshot(self, run: RunInfo | str) -> Snapshot:
+    def snapshot(self, run: RunInfo | str, statuses: Collection[Status] | None = None) -> Snapshot:
+        """A recorded run. With `statuses`, only findings of those statuses are loaded (drift
+        needs the failing ones; a large run's passing findings stay on disk) and the others are
+        looked up one by one when asked for (`Snapshot.find`)."""
         info = run if isinstance(run, RunInfo) else self.find(run)
+        wanted = "" if statuses is None else f" AND status IN ({', '.join('?' for _ in statuses)})"
+        args = (info.run_id, *(s.value for s in statuses or ()))
         with self.read() as db:
             verdicts = [
                 ControlVerdict.model_validate_json(r["data"])
                 for r in db.execute("SELECT data FROM verdicts WHERE run_id = ? ORDER BY control_id", (info.run_id,))
             ]
-            findings = [
-                Finding.model_validate_json(r["data"])
-                for r in db.execute("SELECT data FROM findings WHERE run_id = ? ORDER BY seq", (info.run_id,))
-            ]
+            keyed = {
+                r["finding_key"]: Finding.model_validate_json(r["data"])
+                for r in db.execute(
+                    f"SELECT finding_key, data FROM findings WHERE run_id = ?{wanted} ORDER BY seq", args  # noqa: S608 - placeholders only
+                )
+            }
             waivers = [
                 Waiver.model_validate_json(r["data"])
                 for r in db.execute("SELECT data FROM waivers WHERE run_id = ? ORDER BY waiver_id", (info.run_id,))
@@ -585,7 +623,19 @@ class History:
                 Attachment.model_validate_json(r["data"])
                 for r in db.execute("SELECT data FROM attachments WHERE run_id = ? ORDER BY seq", (info.run_id,))
             ]
-        return Snapshot(info, {v.control_id: v for v in verdicts}, findings, waivers, attachments)
+        snap = Snapshot(info, {v.control_id: v for v in verdicts}, list(keyed.values()), waivers, attachments,
+                        _keyed=keyed)
+        if statuses is not None:
+            snap.lookup = lambda key: self.finding(info.run_id, key)
+        return snap
+
+    def finding(self, run_id: str, key: str) -> Finding | None:
+        """One finding of a recorded run by its key."""
+        with self.read() as db:
+            row = db.execute(
+                "SELECT data FROM findings WHERE run_id = ? AND finding_key = ?", (run_id, key)
+            ).fetchone()
+        return None if row is None else Finding.model_validate_json(row["data"])
 
     def count_findings(self, run_id: str) -> int:
         with self.read() as db:
