@@ -179,14 +179,8 @@ def run_check(chk: Check, control_id: str, judging: Judging, index: EvidenceInde
 
 
 def _manual_findings(control: Control, req: ManualRequirement, judging: Judging) -> list[Finding]:
-    return [_manual_finding(control, req, judging)]
-
-
-def _manual_finding(control: Control, req: ManualRequirement, judging: Judging) -> Finding:
-    """The finding for one manual-evidence requirement: pass while an attachment is valid."""
-    today = judging.reference_time.date()
+    """The finding for one manual-evidence requirement: pass while its latest attachment is valid."""
     attached = [a for a in judging.attachments if a.control_id == control.id and a.requirement == req.id]
-    valid = [a for a in attached if a.valid_until >= today]
     base: dict[str, Any] = {
         "control_id": control.id,
         "check_id": f"manual.{req.id}",
@@ -195,30 +189,22 @@ def _manual_finding(control: Control, req: ManualRequirement, judging: Judging) 
         "resource_type": "manual_evidence",
         "expected": f"{req.description}, valid (kept {req.valid_for_days} days)",
     }
-    if valid:
-        best = max(valid, key=lambda a: a.valid_until)
-        return Finding(
-            status=Status.PASS,
-            observed=f"attached, valid until {best.valid_until.isoformat()}",
-            message=f"{req.description} attached ({best.path}), valid until {best.valid_until}.",
-            evidence=[best.path],
-            **base,
-        )
-    if attached:
-        latest = max(attached, key=lambda a: a.valid_until)
-        return Finding(
+    if not attached:
+        return [Finding(
             status=Status.MANUAL,
-            observed=f"expired on {latest.valid_until.isoformat()}",
-            message=f"{req.description} expired on {latest.valid_until}; attach a current one.",
-            evidence=[latest.path],
+            observed="not attached",
+            message=f"{req.description} is needed: evidence attach {control.id} FILE --valid-until DATE",
             **base,
-        )
-    return Finding(
-        status=Status.MANUAL,
-        observed="not attached",
-        message=f"{req.description} is needed: evidence attach {control.id} FILE --valid-until DATE",
-        **base,
-    )
+        )]
+    latest = max(attached, key=lambda a: a.valid_until)
+    until = latest.valid_until
+    if until >= judging.reference_time.date():
+        status, observed = Status.PASS, f"attached, valid until {until.isoformat()}"
+        message = f"{req.description} attached ({latest.path}), valid until {until}."
+    else:
+        status, observed = Status.MANUAL, f"expired on {until.isoformat()}"
+        message = f"{req.description} expired on {until}; attach a current one."
+    return [Finding(status=status, observed=observed, message=message, evidence=[latest.path], **base)]
 
 
 def _apply_waivers(findings: Iterable[Finding], judging: Judging) -> list[Finding]:
