@@ -375,3 +375,13 @@ def test_a_check_lists_row_limit_findings_per_status_and_counts_the_rest(
     assert "good-00000" in section and "good-00001" not in section
     assert "and 2 more passing and not applicable findings" in section
     assert "2 findings</span>" in section
+
+
+def test_streamed_html_is_the_rendered_html(tmp_path: Path, registry: Registry) -> None:
+    from evidence.report import render_html, write_html
+
+    bundle = make_bundle(tmp_path / "out", registry, passing=3, formats=["html"])
+    content = load_bundle(bundle)
+    write_html(content, tmp_path / "again.html")
+    again = (tmp_path / "again.html").read_bytes()
+    assert again == render_html(content).encode() == (bundle / "report.html").read_bytes()

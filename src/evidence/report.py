@@ -671,10 +671,21 @@ def _environment(templates: Path | None = None) -> Environment:
     return env
 
 
+def _html_chunks(content: BundleContent, prefix: str, templates: Path | None) -> Iterator[str]:
+    view = build_view(content, prefix=prefix)
+    return _environment(templates).get_template("report.html.j2").generate(view, v=view)
+
+
 def render_html(content: BundleContent, *, prefix: str = "", templates: Path | None = None) -> str:
     """`report.html`: evidence links are `prefix` + the path inside the bundle."""
-    view = build_view(content, prefix=prefix)
-    return _environment(templates).get_template("report.html.j2").render(view, v=view)
+    return "".join(_html_chunks(content, prefix, templates))
+
+
+def write_html(content: BundleContent, path: Path, *, prefix: str = "", templates: Path | None = None) -> None:
+    """`report.html` written as the template renders it (the same bytes as `render_html`)."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with path.open("w", encoding="utf-8", newline="") as fh:
+        fh.writelines(_html_chunks(content, prefix, templates))
 
 
 def render_pdf(content: BundleContent, *, templates: Path | None = None) -> bytes:
@@ -757,7 +768,8 @@ def write_reports(
     written: list[Path] = []
     prefix = _prefix(content.root, out)
     if "html" in formats:
-        written.append(_write(out, "report.html", render_html(content, prefix=prefix, templates=templates).encode()))
+        write_html(content, out / "report.html", prefix=prefix, templates=templates)
+        written.append(out / "report.html")
     if "pdf" in formats:
         written.append(_write(out, "report.pdf", render_pdf(content, templates=templates)))
     if "csv" in formats:
