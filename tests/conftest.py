@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import socket
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -11,6 +12,7 @@ import pytest
 from moto import mock_aws
 
 from evidence.config import parse_config
+from evidence.fakes.openapi import OpenAPIDocumentMissing, OpenAPISpec, locate_openapi_document
 from evidence.models import Period
 from evidence.registry import Registry
 from evidence.runner import Runner, RunResult
@@ -149,3 +151,16 @@ def aws_call_log() -> Iterator[AwsCallLog]:
         yield AWS_CALLS
     missing = AWS_CALLS.undeclared()
     assert not missing, f"the AWS collector called operations missing from PERMISSIONS: {missing}"
+
+
+@pytest.fixture(scope="session")
+def spec() -> OpenAPISpec:
+    """GitHub's OpenAPI description, which the fake GitHub's payloads are validated against
+    (fetched by scripts/fetch-github-openapi.sh; in CI a missing one fails, locally it skips)."""
+    try:
+        path = locate_openapi_document()
+    except OpenAPIDocumentMissing as exc:
+        if os.environ.get("CI"):
+            pytest.fail(f"CI is set and GitHub's OpenAPI description is missing: {exc}")
+        pytest.skip(f"GitHub's OpenAPI description is missing: {exc}")
+    return OpenAPISpec.load(path)

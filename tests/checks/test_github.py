@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import csv
 import io
-import os
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -30,7 +29,7 @@ from evidence.fakes.github import (
     Rule,
     Ruleset,
 )
-from evidence.fakes.openapi import OpenAPIDocumentMissing, OpenAPISpec, locate_openapi_document
+from evidence.fakes.openapi import OpenAPISpec
 from evidence.models import Finding, Period, Status
 from evidence.registry import Registry
 from evidence.runner import RunResult, evaluate
@@ -48,17 +47,6 @@ BASELINE = [
     Rule.non_fast_forward(),
     Rule.deletion(),
 ]
-
-
-@pytest.fixture(scope="module")
-def spec() -> OpenAPISpec:
-    try:
-        path = locate_openapi_document()
-    except OpenAPIDocumentMissing as exc:
-        if os.environ.get("CI"):
-            pytest.fail(f"CI is set and GitHub's OpenAPI description is missing: {exc}")
-        pytest.skip(f"GitHub's OpenAPI description is missing: {exc}")
-    return OpenAPISpec.load(path)
 
 
 @pytest.fixture

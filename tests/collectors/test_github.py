@@ -4,7 +4,6 @@ GitHub's OpenAPI description after every test), with a clock and sleep the tests
 from __future__ import annotations
 
 import logging
-import os
 import re
 import socket
 from collections.abc import Iterator
@@ -28,7 +27,7 @@ from evidence.fakes.github import (
     Rule,
     Ruleset,
 )
-from evidence.fakes.openapi import OpenAPIDocumentMissing, OpenAPISpec, locate_openapi_document
+from evidence.fakes.openapi import OpenAPISpec
 from evidence.models import EvidenceRecord, Period
 from evidence.records import EvidenceIndex, EvidenceWriter
 from evidence.registry import Registry
@@ -52,17 +51,6 @@ class Clock:
     def sleep(self, seconds: float) -> None:
         self.slept.append(seconds)
         self.now += seconds
-
-
-@pytest.fixture(scope="module")
-def spec() -> OpenAPISpec:
-    try:
-        path = locate_openapi_document()
-    except OpenAPIDocumentMissing as exc:
-        if os.environ.get("CI"):
-            pytest.fail(f"CI is set and GitHub's OpenAPI description is missing: {exc}")
-        pytest.skip(f"GitHub's OpenAPI description is missing: {exc}")
-    return OpenAPISpec.load(path)
 
 
 @pytest.fixture

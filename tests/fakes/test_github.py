@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import copy
 import math
-import os
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -44,17 +43,6 @@ class Clock:
 
     def advance(self, seconds: float) -> None:
         self.now += seconds
-
-
-@pytest.fixture(scope="module")
-def spec() -> OpenAPISpec:
-    try:
-        path = locate_openapi_document()
-    except OpenAPIDocumentMissing as exc:
-        if os.environ.get("CI"):
-            pytest.fail(f"CI is set and GitHub's OpenAPI description is missing: {exc}")
-        pytest.skip(f"GitHub's OpenAPI description is missing: {exc}")
-    return OpenAPISpec.load(path)
 
 
 @pytest.fixture
