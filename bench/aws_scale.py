@@ -27,6 +27,7 @@ import itertools
 import json
 import math
 import os
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -385,6 +386,7 @@ def main() -> None:
                         help="N resources of each kind per (account, region) (default), or in the whole estate "
                         "(N/6 per cell, rounded up)")
     parser.add_argument("--detail", action="store_true", help="records made vs minimum, by operation")
+    parser.add_argument("--keep", type=Path, default=None, help="copy each size's output folder to KEEP/n<N>")
     parser.add_argument("--child", nargs=2, metavar=("CONFIG", "OUT"), help=argparse.SUPPRESS)
     parser.add_argument("--cli-child", nargs=argparse.REMAINDER, help=argparse.SUPPRESS)
     args = parser.parse_args()
@@ -408,6 +410,8 @@ def main() -> None:
             counter.total = 0
             summary = run_once(env, Path(tmp), args.workers, args.cli)
             calls = counter.total
+            if args.keep is not None:  # the output folder (bundle, history) to look at afterwards
+                shutil.copytree(Path(tmp) / "out", args.keep / f"n{size}", dirs_exist_ok=True)
         want = minimum_calls(n, keys)
         minimum = sum(want.values())
         resources = 2 * 3 * n * 8 + 2 * n
@@ -424,8 +428,9 @@ def main() -> None:
               f"{row.get('records', '-'):>7} {row.get('findings', '-'):>8}", flush=True)
     if len(rows) >= 2:
         first, last = rows[0], rows[-1]
-        print(f"\nmemory growth N={first['n']}->{last['n']}: x{last['rss_mb'] / first['rss_mb']:.2f} "
-              f"(collection x{last.get('collect_rss_mb', 0) / max(first.get('collect_rss_mb', 0), 1):.2f})")
+        collection = (f" (collection x{last['collect_rss_mb'] / first['collect_rss_mb']:.2f})"
+                      if first.get("collect_rss_mb") else "")
+        print(f"\nmemory growth N={first['n']}->{last['n']}: x{last['rss_mb'] / first['rss_mb']:.2f}{collection}")
         for a, b in itertools.pairwise(rows):
             print(f"wall growth N={a['n']}->{b['n']} (x{b['n'] / a['n']:.0f} resources): x{b['wall'] / a['wall']:.2f}")
 

@@ -193,6 +193,10 @@ def test_drift_loads_failing_findings_only_and_looks_up_the_rest(tmp_path: Path)
         key = next(k for k, f in full.keyed.items() if f.resource_id == "lb-3")
         assert key not in part.keyed and part.find(key) == passing
         assert part.find("no|such|finding") is None
+        # only what drift reads is loaded; the whole finding is read when an alert describes it
+        first = list(part.keyed)[0]
+        assert part.keyed[first].message == "lb-1 allows TLSv1" and part.keyed[first].observed is None
+        assert part.whole(first) == full.keyed[first] and full.keyed[first].observed == "TLSv1"
 
 
 def test_a_resource_that_passed_before_is_said_to_have_passed(tmp_path: Path) -> None:

@@ -294,7 +294,7 @@ def _change_text(
     if cond.kind == "finding":
         fkey = cond.key.removeprefix("finding:")
         prev = reference.find(fkey) if reference is not None else None
-        f = snap.keyed[fkey]
+        f = snap.whole(fkey) or snap.keyed[fkey]
         detail = f"observed {_short(f.observed)}, expected {_short(f.expected)}"
         was = f"; was {prev.status.value}" if prev is not None else ""
         prefix = "failing resource (earlier alert reached no one)" if reason == "pending" else "new failing resource"

@@ -166,6 +166,10 @@ def finding_key(f: Finding) -> str:
     return "|".join((f.control_id, f.check_id, f.resource_id, f.account, f.region))
 
 
+#: the fields a snapshot loaded for drift sets on each finding (one set shared by all of them)
+_LIGHT_FIELDS = {"control_id", "check_id", "status", "source", "resource_id", "account", "region", "message", "waiver"}
+
+
 def iter_keyed(findings: Iterable[Finding]) -> Iterator[tuple[str, Finding]]:
     """`keyed_findings` one finding at a time (only the keys seen are held)."""
     seen: dict[str, int] = {}
@@ -219,7 +223,8 @@ class Snapshot:
 
     run: RunInfo
     verdicts: dict[str, ControlVerdict]
-    #: the run's findings; a snapshot loaded for drift holds only some statuses (`partial`)
+    #: the run's findings; a snapshot loaded for drift holds only some statuses, and of those
+    #: only the fields drift reads (`History.snapshot(run, statuses)`)
     findings: list[Finding]
     waivers: list[Waiver] = field(default_factory=list)
     attachments: list[Attachment] = field(default_factory=list)
@@ -235,11 +240,16 @@ class Snapshot:
         return self._keyed
 
     def find(self, key: str) -> Finding | None:
-        """The run's finding with this key, whether or not this snapshot holds it."""
+        """The run's finding with this key, whether or not this snapshot holds it (a partial
+        snapshot holds the fields drift reads; `whole` has every field)."""
         hit = self.keyed.get(key)
         if hit is None and self.lookup is not None:
             return self.lookup(key)
         return hit
+
+    def whole(self, key: str) -> Finding | None:
+        """The run's finding with this key, every field of it."""
+        return self.lookup(key) if self.lookup is not None else self.keyed.get(key)
 
     @classmethod
     def from_parts(
@@ -609,12 +619,30 @@ class History:
                 ControlVerdict.model_validate_json(r["data"])
                 for r in db.execute("SELECT data FROM verdicts WHERE run_id = ? ORDER BY control_id", (info.run_id,))
             ]
-            keyed = {
-                r["finding_key"]: Finding.model_validate_json(r["data"])
-                for r in db.execute(
-                    f"SELECT finding_key, data FROM findings WHERE run_id = ?{wanted} ORDER BY seq", args  # noqa: S608 - placeholders only
-                )
-            }
+            if statuses is None:
+                keyed = {
+                    r["finding_key"]: Finding.model_validate_json(r["data"])
+                    for r in db.execute(
+                        "SELECT finding_key, data FROM findings WHERE run_id = ? ORDER BY seq", (info.run_id,)
+                    )
+                }
+            else:
+                # what drift reads of each (ids, status, message), not the whole finding: a run
+                # with many failures stays small in memory; `Snapshot.whole` reads one in full
+                keyed = {
+                    r["finding_key"]: Finding.model_construct(
+                        _LIGHT_FIELDS,
+                        control_id=r["control_id"], check_id=r["check_id"], status=Status(r["status"]),
+                        source=r["source"], resource_id=r["resource_id"], account=r["account"], region=r["region"],
+                        message=r["message"], waiver=r["waiver"],
+                    )
+                    for r in db.execute(
+                        "SELECT finding_key, control_id, check_id, status, source, resource_id, account, region, "  # noqa: S608 - placeholders only
+                        f"waiver, json_extract(data, '$.message') AS message FROM findings WHERE run_id = ?{wanted} "
+                        "ORDER BY seq",
+                        args,
+                    )
+                }
             waivers = [
                 Waiver.model_validate_json(r["data"])
                 for r in db.execute("SELECT data FROM waivers WHERE run_id = ? ORDER BY waiver_id", (info.run_id,))
