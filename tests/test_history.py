@@ -194,7 +194,7 @@ def test_drift_loads_failing_findings_only_and_looks_up_the_rest(tmp_path: Path)
         assert key not in part.keyed and part.find(key) == passing
         assert part.find("no|such|finding") is None
         # only what drift reads is loaded; the whole finding is read when an alert describes it
-        first = list(part.keyed)[0]
+        first = next(iter(part.keyed))
         assert part.keyed[first].message == "lb-1 allows TLSv1" and part.keyed[first].observed is None
         assert part.whole(first) == full.keyed[first] and full.keyed[first].observed == "TLSv1"
 
