@@ -160,7 +160,7 @@ def make_bundle(out: Path, registry: Registry, *, passing: int = 3, run_id: str 
         **(extra_meta or {}),
     }
     result = RunResult(run_id=run_id, period=PERIOD, verdicts=verdicts, manifest=manifest,
-                       findings_file=partial.tmp / "findings.json", finding_count=len(findings))
+                       findings_file=partial.tmp / "findings.json")
     ReportHook(registry.checks, formats)(result, partial.tmp)
     partial.seal(manifest, sign=sign)
     return partial.commit()

@@ -323,7 +323,6 @@ class Judge:
         self.checks = checks
         self.index = index
         self.verdicts: list[ControlVerdict] = []
-        self.count = 0
 
     def findings(self) -> Iterator[Finding]:
         """Every finding for the sources in `judging.sources`, sorted by `Finding.sort_key`."""
@@ -342,7 +341,6 @@ class Judge:
                     these.extend(make())
                 for f in sorted(_apply_waivers(these, judging), key=Finding.sort_key):
                     counts[f.status.value] += 1
-                    self.count += 1
                     yield f
             self.verdicts.append(
                 ControlVerdict(

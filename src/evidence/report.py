@@ -182,11 +182,6 @@ class BundleContent:
         return list(self.iter_findings())
 
     @property
-    def finding_total(self) -> int:
-        """How many findings the bundle holds (from the verdicts' counts)."""
-        return sum(sum(v.counts.values()) for v in self.verdicts)
-
-    @property
     def content_digest(self) -> str:
         return content_digest(self.hashes)
 
@@ -631,7 +626,7 @@ def build_view(content: BundleContent, *, prefix: str = "", pdf: bool = False) -
         "labels": {s.value: STATUS_LABEL[s] for s in Status},
         "verdict_totals": verdict_totals,
         "finding_totals": finding_totals,
-        "findings_total": content.finding_total,
+        "findings_total": sum(finding_totals.values()),
         "attention": [c for c in controls if c.verdict in (Status.FAIL, Status.ERROR)],
         "list_passing": not pdf or passing_total <= PDF_PASS_LIMIT,
         "evidence_files": sum(1 for p in content.hashes if p.startswith("evidence/")),

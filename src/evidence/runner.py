@@ -70,8 +70,6 @@ class RunResult:
     manifest: dict[str, Any]
     #: the run's `findings.json` (in the partial bundle while hooks run, then in the bundle)
     findings_file: Path
-    #: how many findings it holds
-    finding_count: int = 0
     bundle: Path | None = None
     user_errors: list[str] = field(default_factory=list)
     plugin_errors: list[str] = field(default_factory=list)
@@ -82,6 +80,11 @@ class RunResult:
     def iter_findings(self) -> Iterator[Finding]:
         """The run's findings, streamed from `findings.json` (never all held in memory)."""
         return read_findings(self.findings_file)
+
+    @property
+    def finding_count(self) -> int:
+        """How many findings the run made (from its verdicts' counts)."""
+        return sum(sum(v.counts.values()) for v in self.verdicts)
 
     @property
     def findings(self) -> list[Finding]:
@@ -327,7 +330,7 @@ class Runner:
         }
         result = RunResult(
             run_id=run_id, period=self.period, verdicts=verdicts, manifest=manifest,
-            findings_file=partial.tmp / "findings.json", finding_count=judge.count,
+            findings_file=partial.tmp / "findings.json",
             user_errors=user_errors, plugin_errors=[str(e) for e in self.registry.errors], api_calls=calls,
             index=index,
         )
