@@ -440,13 +440,9 @@ class _Views:
             verdict=None, counts={},
         )
 
-    def _add(self, rows: list[Row], f: Finding, shown: Counter[str]) -> bool:
-        """List `f` unless its check already lists `row_limit` findings of its status."""
-        shown[f.status.value] += 1
-        if self.row_limit is not None and shown[f.status.value] > self.row_limit:
-            return False
-        rows.append(self.row(f))
-        return True
+    def listed(self, nth: int) -> bool:
+        """Whether the `nth` finding of one status (of a check, or of a waiver) is listed."""
+        return self.row_limit is None or nth <= self.row_limit
 
     def manual(self, control: Control, findings: dict[str, Finding]) -> list[ManualView]:
         today = self.content.judging.reference_time.date()
@@ -492,7 +488,6 @@ class _ControlParts:
             criteria=verdict.criteria or ["—"],
         )
         self.checks = {ref.id: views.check(self.control, ref) for ref in self.control.checks}
-        self.shown: dict[str, Counter[str]] = {}
         self.manual_ids = {f"manual.{m.id}" for m in self.control.manual}
         self.manual_findings: dict[str, Finding] = {}
         self.notes: list[tuple[str, Row]] = []
@@ -505,7 +500,6 @@ class _ControlParts:
             for w in sorted(views.content.judging.waivers, key=lambda w: w.id)
             if w.control_id == self.control.id
         }
-        self.waived_counts: Counter[str] = Counter()
 
     def add(self, f: Finding) -> None:
         view = self.checks.get(f.check_id)
@@ -515,21 +509,20 @@ class _ControlParts:
             else:
                 self.notes.append((f.check_id, self.views.row(f)))
         else:
-            view.counts[f.status.value] = view.counts.get(f.status.value, 0) + 1
-            shown = self.shown.setdefault(f.check_id, Counter())
-            if f.status in (Status.FAIL, Status.ERROR):
-                self.views._add(view.problems, f, shown)
-            elif f.status is Status.WAIVED:
-                self.views._add(view.waived, f, shown)
-            elif f.status in (Status.PASS, Status.NOT_APPLICABLE):
-                self.views._add(view.passing, f, shown)
-            else:
-                self.views._add(view.others, f, shown)
+            nth = view.counts[f.status.value] = view.counts.get(f.status.value, 0) + 1
+            if self.views.listed(nth):
+                if f.status in (Status.FAIL, Status.ERROR):
+                    view.problems.append(self.views.row(f))
+                elif f.status is Status.WAIVED:
+                    view.waived.append(self.views.row(f))
+                elif f.status in (Status.PASS, Status.NOT_APPLICABLE):
+                    view.passing.append(self.views.row(f))
+                else:
+                    view.others.append(self.views.row(f))
         if f.waiver in self.waivers:
             w = self.waivers[f.waiver]
-            self.waived_counts[w.id] += 1
-            limit = self.views.row_limit
-            if limit is None or len(w.rows) < limit:
+            w.total += 1
+            if self.views.listed(w.total):
                 w.rows.append(self.views.row(f))
 
     def view(self) -> ControlView:
@@ -538,8 +531,6 @@ class _ControlParts:
             view.verdict = verdict_from_counts(view.counts) if view.counts else None
             view.problems.sort(key=lambda r: order[r.status])
             view.passing.sort(key=lambda r: order[r.status])
-        for w in self.waivers.values():
-            w.total = self.waived_counts[w.id]
         v = self.verdict
         return ControlView(
             id=self.control.id, anchor=f"control-{self.control.id}", title=self.control.title,
