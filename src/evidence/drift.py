@@ -191,8 +191,11 @@ class Drift:
         return bool(self.new)
 
 
-def compute_drift(run: Snapshot, reference: Snapshot | None, against: str, warn_days: int) -> Drift:
-    now = conditions(run, warn_days)
+def compute_drift(
+    run: Snapshot, reference: Snapshot | None, against: str, warn_days: int, now: dict[str, Condition] | None = None
+) -> Drift:
+    """What is new and what cleared since `reference`; `now`: the run's conditions, when known."""
+    now = conditions(run, warn_days) if now is None else now
     before = conditions(reference, warn_days) if reference is not None else {}
     new = [c for k, c in sorted(now.items()) if k not in before]
     cleared = [c for k, c in sorted(before.items()) if k not in now and _judged(c.control_id, c.source, run)]
@@ -494,11 +497,12 @@ def evaluate(
     reference: Snapshot | None = None
     if ref_info is not None:
         reference = snap if ref_info.run_id == run.run_id else history.snapshot(ref_info, statuses=_BAD)
-    drift = compute_drift(snap, reference, against, alerts.warn_days)
+    # one failing resource is one condition: computed once, for drift and for the alerts
+    conds = conditions(snap, alerts.warn_days)
+    drift = compute_drift(snap, reference, against, alerts.warn_days, now=conds)
     bundle = str(snap.bundle_path(out).resolve())
     if not notify:
         return Outcome(run, drift, [], [], [], len(alerts.urls), decided=False)
-    conds = conditions(snap, alerts.warn_days)
     decision = decide_alerts(history, snap, reference, conds, alerts.repeat_after_days, bundle)
     deliveries = sender([a.message() for a in decision.alerts], alerts.urls) if alerts.urls and decision.alerts else []
     released: list[str] = []

@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import json
 import sqlite3
+import sys
 from collections.abc import Callable, Collection, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -632,8 +633,10 @@ class History:
                 keyed = {
                     r["finding_key"]: Finding.model_construct(
                         _LIGHT_FIELDS,
-                        control_id=r["control_id"], check_id=r["check_id"], status=Status(r["status"]),
-                        source=r["source"], resource_id=r["resource_id"], account=r["account"], region=r["region"],
+                        # the same few controls, checks, sources, accounts and regions, held once each
+                        control_id=sys.intern(r["control_id"]), check_id=sys.intern(r["check_id"]),
+                        status=Status(r["status"]), source=sys.intern(r["source"]), resource_id=r["resource_id"],
+                        account=sys.intern(r["account"]), region=sys.intern(r["region"]),
                         message=r["message"], waiver=r["waiver"],
                     )
                     for r in db.execute(
