@@ -277,7 +277,6 @@ class CheckView:
     verdict: Status | None
     counts: dict[str, int]
     problems: list[Row] = field(default_factory=list)
-    waived: list[Row] = field(default_factory=list)
     others: list[Row] = field(default_factory=list)
     #: passing and not-applicable findings
     passing: list[Row] = field(default_factory=list)
@@ -510,11 +509,10 @@ class _ControlParts:
                 self.notes.append((f.check_id, self.views.row(f)))
         else:
             nth = view.counts[f.status.value] = view.counts.get(f.status.value, 0) + 1
-            if self.views.listed(nth):
+            # waived findings are listed under their waiver (below)
+            if self.views.listed(nth) and f.status is not Status.WAIVED:
                 if f.status in (Status.FAIL, Status.ERROR):
                     view.problems.append(self.views.row(f))
-                elif f.status is Status.WAIVED:
-                    view.waived.append(self.views.row(f))
                 elif f.status in (Status.PASS, Status.NOT_APPLICABLE):
                     view.passing.append(self.views.row(f))
                 else:
