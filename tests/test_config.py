@@ -85,3 +85,13 @@ def test_a_wrong_typed_secret_is_not_echoed(tmp_path: Path) -> None:
     code, output = _run(["run", "--config", str(path), "--only", "manual", "--out", str(tmp_path / "out")])
     assert code == 2
     assert "alerts.urls" in output and "supersecretpw" not in output
+
+
+def test_probes_absent_is_none_and_an_explicit_empty_list_is_stated(tmp_path: Path) -> None:
+    path = tmp_path / "evidence.toml"
+    path.write_text("[aws]\nregions = [\"eu-west-2\"]\n")
+    assert load_config(path).probes is None
+    path.write_text("[probes]\ntls_endpoints = []\n")
+    probes = load_config(path).probes
+    assert probes is not None and probes.tls_endpoints == [] and probes.urls == []
+    assert probes.stated("tls_endpoints") and not probes.stated("urls")

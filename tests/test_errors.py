@@ -14,6 +14,8 @@ from botocore.awsrequest import AWSResponse
 from evidence.bundle import verify
 from evidence.catalog import default_catalog_dir
 from evidence.checks.base import CheckContext, check
+from evidence.checks.inventory import Inventory
+from evidence.checks.params import NoParams
 from evidence.collectors.aws import AwsCollector
 from evidence.config import Config, parse_config
 from evidence.demo import make_certificate
@@ -128,8 +130,9 @@ def test_a_check_reading_evidence_its_collector_never_collects_is_an_error(
     registry.add_collector(AwsCollector)
 
     @check(id="aws.acm.imaginary", source="aws", description="Reads something nobody collects.",
-           requires=("acm.ListCertificates", "acm.GetImaginaryThing"))
-    def imaginary(ctx: CheckContext) -> Iterator[Finding]:
+           inventory=Inventory("acm.ListCertificates", items="CertificateSummaryList", id="CertificateArn"),
+           requires=("acm.GetImaginaryThing",))
+    def imaginary(ctx: CheckContext[NoParams]) -> Iterator[Finding]:
         yield from ()
 
     registry.add_check(imaginary)

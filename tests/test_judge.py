@@ -12,6 +12,8 @@ import pytest
 
 from evidence.catalog import Catalog, CheckRef, Control
 from evidence.checks.base import Check, CheckContext, check
+from evidence.checks.inventory import Inventory
+from evidence.checks.params import NoParams
 from evidence.judge import Judge, Judging, findings_json, findings_json_chunks, judge, read_findings
 from evidence.models import EvidenceRecord, Finding, Status
 from evidence.records import EvidenceIndex, EvidenceWriter
@@ -30,6 +32,8 @@ def test_streamed_findings_json_equals_one_dump(count: int) -> None:
     assert findings_json(findings) == whole
 
 
+LIST = Inventory("svc.List", items="items")
+
 # --- judging control by control -------------------------------------------------------------
 
 
@@ -44,8 +48,8 @@ def _checks(seen: list[str]) -> dict[str, Check]:
     """Two checks reading one listing; each notes when it runs, so a test sees the interleaving."""
 
     def make(check_id: str) -> Check:
-        @check(id=check_id, source="x", description=check_id, requires=("svc.List",))
-        def judge_items(ctx: CheckContext) -> Iterator[Finding]:
+        @check(id=check_id, source="x", description=check_id, inventory=LIST)
+        def judge_items(ctx: CheckContext[NoParams]) -> Iterator[Finding]:
             seen.append(f"run {check_id}")
             for ev in ctx.evidence("svc.List"):
                 for item in ev.response["items"]:
@@ -86,13 +90,14 @@ def test_judge_streams_in_sorted_order_one_check_at_a_time(tmp_path: Path) -> No
 
 
 def test_a_finding_is_attributed_to_the_check_and_control_that_made_it(tmp_path: Path) -> None:
-    @check(id="x.liar", source="x", description="claims another check's id", requires=("svc.List",))
-    def liar(ctx: CheckContext) -> Iterator[Finding]:
-        yield Finding(control_id="OTHER", check_id="x.other", status=Status.PASS, source="x", resource_id="r",
-                      message="m")
+    @check(id="x.liar", source="x", description="claims another check's id", inventory=LIST)
+    def liar(ctx: CheckContext[NoParams]) -> Iterator[Finding]:
+        for r in ("a", "b", "c"):
+            yield Finding(control_id="OTHER", check_id="x.other", status=Status.PASS, source="x", resource_id=r,
+                          message="m")
 
     findings, verdicts = judge(_judging({"C": ["x.liar"]}), {"x.liar": liar}, _estate(tmp_path))
-    assert [(f.control_id, f.check_id) for f in findings] == [("C", "x.liar")]
+    assert {(f.control_id, f.check_id) for f in findings} == {("C", "x.liar")}
     assert verdicts[0].verdict is Status.PASS
 
 

@@ -18,6 +18,7 @@ from evidence.runner import Runner
 
 PLUGIN = '''
 from evidence.checks.base import CheckContext, check
+from evidence.checks.inventory import Inventory
 from evidence.collectors.base import Collector, Sink
 from evidence.models import EvidenceRecord, Status, iso, utc_now
 
@@ -34,13 +35,15 @@ class WeatherCollector(Collector):
                                    response={"city": "london", "sunny": False}))
 
 
-@check(id="weather.sunny", source="weather", description="It is sunny in every city.",
-       requires=("weather.GetForecast",), resource_type="City")
+FORECASTS = Inventory("weather.GetForecast", items=None, id="city", resource_type="City")
+
+
+@check(id="weather.sunny", source="weather", description="It is sunny in every city.", inventory=FORECASTS)
 def sunny(ctx: CheckContext):
-    for ev in ctx.evidence("weather.GetForecast"):
-        ok = ev.response["sunny"]
-        yield ctx.finding(Status.PASS if ok else Status.FAIL, resource_id=ev.response["city"],
-                          message="sunny" if ok else "raining", observed=ok, expected=True, evidence=[ev])
+    for city in ctx.items(FORECASTS):
+        ok = city.need("sunny", bool)
+        yield ctx.finding(Status.PASS if ok else Status.FAIL, resource_id=city.resource_id,
+                          message="sunny" if ok else "raining", observed=ok, expected=True, evidence=[city.ev])
 '''
 
 
@@ -119,3 +122,64 @@ def test_a_plugin_that_fails_to_load_is_reported_and_fails_the_run(
         only={"manual"},
     ).run()
     assert result.plugin_errors and result.exit_code != 0
+
+
+LAZY_PLUGIN = '''
+from evidence.checks.base import CheckContext, check
+from evidence.checks.inventory import Inventory
+from evidence.collectors.base import Collector, Sink
+from evidence.models import EvidenceRecord, Status, iso, utc_now
+
+
+class AtlasCollector(Collector):
+    source = "atlas"
+    description = "A pretend list of cities"
+    permission_kind = "API scope"
+    permissions = {"atlas.ListCities": ("cities:read",)}
+
+    def collect(self, sink: Sink, wanted: frozenset[str]) -> None:
+        sink.record(EvidenceRecord(source="atlas", service="atlas", operation="ListCities",
+                                   collected_at=iso(utc_now()),
+                                   response={"cities": [{"name": n} for n in ("york", "lugo", "avila")]}))
+
+
+CITIES = Inventory("atlas.ListCities", items="cities", id="name", resource_type="City")
+
+
+@check(id="atlas.walled", source="atlas", description="Every city has walls.", inventory=CITIES)
+def walled(ctx: CheckContext):
+    first = ctx.items(CITIES)[0]  # judges only the first listed city
+    yield ctx.finding(Status.PASS, resource_id=first.resource_id, message="walled", evidence=[first.ev])
+'''
+
+
+def test_a_plugin_check_that_leaves_listed_resources_unjudged_gets_an_error_for_each(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    site = tmp_path / "site"
+    dist = site / "atlas_plugin-0.1.dist-info"
+    dist.mkdir(parents=True)
+    (site / "atlas_plugin.py").write_text(LAZY_PLUGIN)
+    (dist / "METADATA").write_text("Metadata-Version: 2.1\nName: atlas-plugin\nVersion: 0.1\n")
+    (dist / "entry_points.txt").write_text(
+        "[evidence.collectors]\natlas = atlas_plugin:AtlasCollector\n\n[evidence.checks]\natlas = atlas_plugin\n"
+    )
+    monkeypatch.syspath_prepend(str(site))
+    folder = tmp_path / "controls"
+    folder.mkdir()
+    (folder / "WALLS.toml").write_text('id = "WALLS"\ntitle = "Walls"\nstatement = "Walled."\ncriteria = ["CC9.9"]\n'
+                                       '[[checks]]\nid = "atlas.walled"\n')
+    registry = Registry.load()
+    assert not registry.errors
+    result = Runner(
+        config=parse_config({}), registry=registry, period=Period.parse("2026-Q4"), out=tmp_path / "out",
+        only={"atlas"}, catalog_dir=folder,
+    ).run()
+    got = {f.resource_id: f for f in result.findings}
+    assert got["york"].status is Status.PASS
+    for city in ("lugo", "avila"):
+        assert got[city].status is Status.ERROR
+        assert "not judged by atlas.walled" in got[city].message
+        assert got[city].evidence and got[city].evidence[0].startswith("evidence/atlas/")
+    assert [v.verdict for v in result.verdicts] == [Status.ERROR]
+    assert result.exit_code == 3

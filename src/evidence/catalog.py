@@ -15,6 +15,8 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
+from evidence.checks.params import Params
+from evidence.checks.params import problem as param_problem
 from evidence.models import sha256_of
 
 
@@ -101,8 +103,8 @@ def load_catalog(directory: Path | None = None) -> Catalog:
     return Catalog(controls=controls)
 
 
-def validate_catalog(catalog: Catalog, check_params: Mapping[str, Mapping[str, Any]]) -> list[str]:
-    """Problems in a catalog against the checks that exist (id -> parameter defaults)."""
+def validate_catalog(catalog: Catalog, check_params: Mapping[str, type[Params]]) -> list[str]:
+    """Problems in a catalog against the checks that exist (id -> parameter model)."""
     problems: list[str] = []
     for control in catalog.controls.values():
         if not control.statement.strip():
@@ -111,32 +113,13 @@ def validate_catalog(catalog: Catalog, check_params: Mapping[str, Mapping[str, A
             if ref.id not in check_params:
                 problems.append(f"{control.id}: unknown check '{ref.id}'")
                 continue
-            for name, value in ref.params.items():
-                if name not in check_params[ref.id]:
+            if bad := param_problem(check_params[ref.id], ref.params):
+                name, why = bad
+                if why.startswith("unknown parameter"):
                     problems.append(f"{control.id}: check '{ref.id}' has no parameter '{name}'")
-                elif problem := param_type_problem(check_params[ref.id][name], value):
-                    problems.append(f"{control.id}: check '{ref.id}' parameter '{name}': {problem}")
+                else:
+                    problems.append(f"{control.id}: check '{ref.id}' parameter '{name}': {why}")
     return problems
-
-
-def param_type_problem(default: Any, value: Any) -> str | None:
-    """Why `value` cannot stand in for a parameter whose default is `default` (None if it can).
-
-    A string "false" for a boolean would otherwise loosen a check while looking stricter.
-    """
-    kind = type(default)
-    if isinstance(default, bool):
-        ok = isinstance(value, bool)
-    elif isinstance(default, int | float):
-        ok = isinstance(value, int | float) and not isinstance(value, bool)
-    elif isinstance(default, list | tuple):
-        inner = {type(v) for v in default}
-        ok = isinstance(value, list) and (not inner or all(type(v) in inner for v in value))
-    else:
-        ok = isinstance(value, kind)
-    if ok:
-        return None
-    return f"expected {kind.__name__} like {default!r}, got {type(value).__name__}"
 
 
 def effective_params(

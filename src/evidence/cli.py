@@ -16,6 +16,7 @@ from evidence import __version__
 from evidence.bundle import BundleError, verify
 from evidence.catalog import CatalogError, load_catalog, validate_catalog
 from evidence.checks.github import write_merged_pull_requests_csv
+from evidence.checks.params import describe as describe_params
 from evidence.config import Config, ConfigError, load_config
 from evidence.models import ControlVerdict, Period, Status
 from evidence.registry import Registry
@@ -585,13 +586,38 @@ def controls_list(catalog_dir: Path | None) -> None:
 @controls.command(name="show")
 @click.argument("control_id")
 @click.option("--catalog", "catalog_dir", default=None, type=click.Path(path_type=Path))
-def controls_show(control_id: str, catalog_dir: Path | None) -> None:
-    """One control in full."""
+@click.option("--json", "as_json", is_flag=True, help="The control as JSON (as stored in the catalog).")
+def controls_show(control_id: str, catalog_dir: Path | None, as_json: bool) -> None:
+    """One control in full, with every parameter of its checks (type, bounds, default, description)."""
     try:
         control = load_catalog(catalog_dir).get(control_id)
     except CatalogError as exc:
         _fail(str(exc))
-    click.echo(json.dumps(control.model_dump(mode="json"), indent=2, ensure_ascii=False))
+    if as_json:
+        click.echo(json.dumps(control.model_dump(mode="json"), indent=2, ensure_ascii=False))
+        return
+    reg = _registry()
+    click.echo(f"{control.id}: {control.title}")
+    click.echo(f"  SOC 2: {', '.join(control.criteria)}")
+    click.echo(f"  statement: \"{control.statement.strip()}\"")
+    for ref in control.checks:
+        chk = reg.checks.get(ref.id)
+        if chk is None:
+            click.echo(f"  check {ref.id}: not installed")
+            continue
+        click.echo(f"  check {ref.id} ({chk.source}): {chk.description}")
+        for n, inv in enumerate(chk.inventory.chain()):
+            click.echo(f"    {'judges' if n == 0 else '  then'}: {inv.describe()}")
+        for p in describe_params(chk.param_model):
+            value = ref.params.get(p.name, p.default)
+            set_here = " (set by the catalog)" if p.name in ref.params else ""
+            bounds = f", {p.bounds}" if p.bounds else ""
+            click.echo(f"    {p.name}: {p.type}{bounds}; default {json.dumps(p.default)}; "
+                       f"value {json.dumps(value)}{set_here}")
+            if p.description:
+                click.echo(f"        {p.description}")
+    for req in control.manual:
+        click.echo(f"  manual {req.id}: {req.description} (valid {req.valid_for_days} days)")
 
 
 @controls.command(name="validate")
@@ -603,7 +629,7 @@ def controls_validate(directory: Path | None) -> None:
         cat = load_catalog(directory)
     except CatalogError as exc:
         _fail(str(exc))
-    problems = validate_catalog(cat, {cid: c.params for cid, c in reg.checks.items()})
+    problems = validate_catalog(cat, {cid: c.param_model for cid, c in reg.checks.items()})
     if problems:
         for p in problems:
             click.echo(f"invalid: {p}", err=True)

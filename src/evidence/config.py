@@ -76,10 +76,18 @@ class GitHubConfig(_Section):
 
 
 class ProbesConfig(_Section):
+    """`[probes]`: the live endpoints to probe. A list key left out states nothing (its checks are
+    an `error`, "not configured"); an explicitly empty list (`tls_endpoints = []`) states an empty
+    scope, which its checks report as `not_applicable`, saying so."""
+
     tls_endpoints: list[str] = Field(default_factory=list)
     urls: list[str] = Field(default_factory=list)
     timeout_seconds: float = Field(default=10.0, gt=0)
     ca_file: str | None = None
+
+    def stated(self, key: str) -> bool:
+        """Whether `key` was written in the section (so an empty list is a stated, empty scope)."""
+        return key in self.model_fields_set
 
 
 class AlertsConfig(_Section):
@@ -102,7 +110,7 @@ class Config(_Section):
     aws: AwsConfig = Field(default_factory=AwsConfig)
     google_workspace: GoogleWorkspaceConfig | None = None
     github: GitHubConfig | None = None
-    probes: ProbesConfig = Field(default_factory=ProbesConfig)
+    probes: ProbesConfig | None = None
     alerts: AlertsConfig = Field(default_factory=AlertsConfig)
     bundle: BundleConfig = Field(default_factory=BundleConfig)
     controls: dict[str, dict[str, Any]] = Field(default_factory=dict)

@@ -10,172 +10,21 @@ from __future__ import annotations
 import json
 import logging
 from collections.abc import Callable, Iterable, Iterator, Mapping
-from datetime import date, datetime
 from fnmatch import fnmatchcase
 from functools import partial
 from pathlib import Path
 from typing import Any
 
 import ijson
-from pydantic import BaseModel, ConfigDict, Field
 
-from evidence.catalog import Catalog, Control, ManualRequirement
-from evidence.checks.base import Check, CheckContext
+from evidence.catalog import Control, ManualRequirement
+from evidence.check_run import run_check, scope_of
+from evidence.checks.base import Check
+from evidence.judging import Attachment, Judging, Waiver
 from evidence.models import ControlVerdict, Finding, Status, verdict_from_counts
-from evidence.records import EvidenceIndex, IndexEntry
+from evidence.records import EvidenceIndex
 
 log = logging.getLogger(__name__)
-
-
-class Attachment(BaseModel):
-    """Manual evidence attached to a control (`evidence attach`)."""
-
-    model_config = ConfigDict(extra="forbid")
-
-    control_id: str
-    requirement: str
-    path: str
-    sha256: str
-    valid_until: date
-    attached_by: str = ""
-    attached_at: str = ""
-
-
-class Waiver(BaseModel):
-    """An accepted exception: findings of `control_id` whose resource matches `resource`
-    (an fnmatch pattern) are `waived` until `expires`."""
-
-    model_config = ConfigDict(extra="forbid")
-
-    id: str
-    control_id: str
-    resource: str
-    reason: str
-    approver: str
-    expires: date
-    check_id: str | None = None
-
-
-class Judging(BaseModel):
-    """Everything judging needs besides the evidence; stored in the bundle as `judging.json`."""
-
-    model_config = ConfigDict(extra="forbid")
-
-    reference_time: datetime
-    catalog: Catalog
-    #: control id -> check id -> effective parameters
-    params: dict[str, dict[str, dict[str, Any]]]
-    #: sources judged in this run -> None when configured, else why they could not be collected
-    sources: dict[str, str | None]
-    attachments: list[Attachment] = Field(default_factory=list)
-    waivers: list[Waiver] = Field(default_factory=list)
-    #: check id -> why the check is unavailable (its plugin failed to load, or its collector
-    #: does not provide the evidence it reads)
-    unavailable: dict[str, str] = Field(default_factory=dict)
-
-
-def _scope(entry: IndexEntry, subject: str) -> str:
-    """The resource a failed call was about: its subject, else (AWS) an ARN for the scope it
-    listed, else account/region."""
-    if subject:
-        return subject
-    if entry.source == "aws" and entry.account:
-        return f"arn:aws:{entry.service}:{entry.region}:{entry.account}:*"
-    parts = [p for p in (entry.account, entry.region) if p]
-    return "/".join(parts) or entry.source
-
-
-def run_check(chk: Check, control_id: str, judging: Judging, index: EvidenceIndex) -> list[Finding]:
-    """Judge one check for one control, including the failures and empty listings around it."""
-    params = judging.params.get(control_id, {}).get(chk.id, dict(chk.params))
-    ctx = CheckContext(chk, control_id, params, judging.reference_time, index)
-    reason = judging.sources.get(chk.source)
-    if reason is not None:
-        return [
-            ctx.finding(
-                Status.ERROR,
-                resource_id=chk.source,
-                resource_type="",
-                message=f"{chk.source} evidence was not collected: {reason}",
-                observed="not collected",
-                expected="evidence collected",
-            )
-        ]
-    findings: list[Finding] = []
-    listing = chk.requires[0]
-    if not index.entries_for(listing):
-        findings.append(
-            ctx.finding(
-                Status.ERROR,
-                resource_id=chk.source,
-                resource_type="",
-                message=f"no {listing} evidence was collected, so {chk.id} cannot be judged",
-                observed="no evidence",
-                expected=f"{listing} collected",
-            )
-        )
-    seen: set[tuple[str, str, str, str]] = set()
-    for key in chk.requires:
-        for entry in index.entries_for(key):
-            if entry.ok:
-                continue
-            ev = index.load(entry)
-            err = ev.record.error
-            assert err is not None
-            resource = _scope(entry, ev.record.subject)
-            marker = (resource, entry.account, entry.region, key + err.code)
-            if marker in seen:
-                continue
-            seen.add(marker)
-            remedy = f" Remedy: {err.remedy}" if err.remedy else ""
-            findings.append(
-                ctx.finding(
-                    Status.ERROR,
-                    resource_id=resource,
-                    resource_type="",
-                    account=entry.account,
-                    region=entry.region,
-                    message=f"Could not collect {key}: {err.code}: {err.message}.{remedy}",
-                    observed=err.code,
-                    expected=f"{key} readable",
-                    evidence=[ev],
-                )
-            )
-    judged: list[Finding] = []
-    try:
-        # a finding is the check's that made it: findings are grouped and ordered by check
-        judged = [
-            f if (f.control_id, f.check_id) == (control_id, chk.id)
-            else f.model_copy(update={"control_id": control_id, "check_id": chk.id})
-            for f in chk(ctx)
-        ]
-    except Exception as exc:
-        log.exception("check %s raised", chk.id)
-        findings.append(
-            ctx.finding(
-                Status.ERROR,
-                resource_id=chk.source,
-                resource_type="",
-                message=f"check {chk.id} raised {type(exc).__name__}: {exc}",
-                observed=type(exc).__name__,
-                expected="check completes",
-            )
-        )
-    findings.extend(judged)
-    if not findings:
-        listings = [e.path for e in index.entries_for(listing)]
-        findings.append(
-            ctx.finding(
-                Status.NOT_APPLICABLE,
-                resource_id=chk.source,
-                resource_type="",
-                message=f"no resources in scope for {chk.id}; the empty listing is the evidence",
-                observed="0 resources",
-                expected="resources judged when present",
-                evidence=listings,
-            )
-        )
-    return findings
 
 
 def _manual_findings(control: Control, req: ManualRequirement, judging: Judging) -> list[Finding]:
@@ -245,7 +94,7 @@ def scope_failures(judging: Judging, checks: Mapping[str, Check], index: Evidenc
         ev = index.load(entry)
         err = ev.record.error
         assert err is not None
-        resource = _scope(entry, ev.record.subject)
+        resource = scope_of(entry, ev.record.subject)
         if (entry.source, resource, entry.key) in seen:
             continue
         seen.add((entry.source, resource, entry.key))
@@ -428,3 +277,18 @@ def findings_json(findings: list[Finding]) -> str:
 def controls_json(verdicts: list[ControlVerdict]) -> str:
     rows = [v.model_dump(mode="json") for v in verdicts]
     return json.dumps(rows, indent=2, sort_keys=True, ensure_ascii=False) + "\n"
+
+
+__all__ = [
+    "Attachment",
+    "Judge",
+    "Judging",
+    "Waiver",
+    "controls_json",
+    "findings_json",
+    "findings_json_chunks",
+    "judge",
+    "read_findings",
+    "run_check",
+    "scope_failures",
+]

@@ -36,6 +36,8 @@ class IndexEntry:
     account: str
     region: str
     ok: bool
+    #: the resource the call was about (`EvidenceRecord.subject`)
+    subject: str = ""
 
     @property
     def key(self) -> str:
@@ -113,7 +115,8 @@ class EvidenceWriter:
                 n += 1
                 rel = base.replace(".json", f".{n}.json")
             self._entries[rel] = IndexEntry(
-                rel, record.source, record.service, record.operation, record.account, record.region, record.ok
+                rel, record.source, record.service, record.operation, record.account, record.region, record.ok,
+                record.subject,
             )
         target = self.root / rel
         target.parent.mkdir(parents=True, exist_ok=True)
@@ -153,7 +156,9 @@ class EvidenceIndex:
                 rec = EvidenceRecord.model_validate_json(p.read_text(encoding="utf-8"))
                 rel = p.relative_to(root).as_posix()
                 entries.append(
-                    IndexEntry(rel, rec.source, rec.service, rec.operation, rec.account, rec.region, rec.ok)
+                    IndexEntry(
+                        rel, rec.source, rec.service, rec.operation, rec.account, rec.region, rec.ok, rec.subject
+                    )
                 )
         return cls(root, entries)
 

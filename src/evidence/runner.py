@@ -23,9 +23,9 @@ from evidence.catalog import (
     CatalogError,
     effective_params,
     load_catalog,
-    param_type_problem,
     validate_catalog,
 )
+from evidence.checks.params import problem as param_problem
 from evidence.collectors.base import Collector, CollectorFailure, Sink
 from evidence.config import Config, ConfigError
 from evidence.judge import (
@@ -117,24 +117,33 @@ def check_sources(catalog: Catalog, registry: Registry) -> set[str]:
 
 
 def validate_overrides(catalog: Catalog, config: Config, registry: Registry) -> None:
-    """`[controls.ID]` must name a control and parameters some check of it takes."""
+    """`[controls.ID]` must name a control and parameters some check of it takes, with values
+    every such check's parameter model accepts (type and bounds)."""
+    where = config.path or "configuration"
     for control_id, params in config.controls.items():
         if control_id not in catalog.controls:
-            raise ConfigError(f"{config.path or 'configuration'}: [controls.{control_id}]: unknown control")
-        known: dict[str, Any] = {}
-        for ref in catalog.controls[control_id].checks:
+            raise ConfigError(f"{where}: [controls.{control_id}]: unknown control")
+        control = catalog.controls[control_id]
+        known: set[str] = set()
+        for ref in control.checks:
             chk = registry.checks.get(ref.id)
             if chk is not None:
-                known.update(chk.params)
-        for name, value in params.items():
+                known.update(chk.param_model.model_fields)
+        for name in params:
             if name not in known:
                 raise ConfigError(
-                    f"{config.path or 'configuration'}: unknown key 'controls.{control_id}.{name}' "
+                    f"{where}: unknown key 'controls.{control_id}.{name}' "
                     f"(parameters: {', '.join(sorted(known)) or 'none'})"
                 )
-            problem = param_type_problem(known[name], value)
-            if problem:
-                raise ConfigError(f"{config.path or 'configuration'}: key 'controls.{control_id}.{name}': {problem}")
+        for ref in control.checks:
+            chk = registry.checks.get(ref.id)
+            if chk is None:
+                continue
+            effective = effective_params(control, ref, chk.params, config.controls)
+            bad = param_problem(chk.param_model, effective)
+            if bad is not None:
+                name, why = bad
+                raise ConfigError(f"{where}: key 'controls.{control_id}.{name}': {why}")
 
 
 def resolve_params(catalog: Catalog, config: Config, registry: Registry) -> dict[str, dict[str, dict[str, Any]]]:
@@ -153,7 +162,7 @@ def new_run_id() -> str:
 
 def load_checked_catalog(registry: Registry, catalog_dir: Path | None = None) -> Catalog:
     catalog = load_catalog(catalog_dir)
-    problems = validate_catalog(catalog, {cid: c.params for cid, c in registry.checks.items()})
+    problems = validate_catalog(catalog, {cid: c.param_model for cid, c in registry.checks.items()})
     # a check that is missing only because its plugin failed to load is judged as an error later
     broken = {e.name for e in registry.errors}
     problems = [p for p in problems if not (broken and "unknown check" in p)]
@@ -321,7 +330,7 @@ class Runner:
                     self.config.google_workspace.customer_id if self.config.google_workspace else None
                 ),
                 "github_org": self.config.github.org if self.config.github else None,
-                "probes": self.config.probes.model_dump(mode="json"),
+                "probes": self.config.probes.model_dump(mode="json") if self.config.probes else None,
             },
             "api_calls": calls,
             "config_digest": sha256_of(self.config.public_dict()),

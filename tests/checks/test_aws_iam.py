@@ -14,8 +14,9 @@ import boto3
 import pytest
 
 from evidence.collectors import aws_services
-from evidence.models import Status, utc_now
+from evidence.models import Finding, Status, utc_now
 from evidence.registry import Registry
+from evidence.runner import RunResult
 from tests.checks.awshelp import (
     ACCOUNT,
     StubbedAccount,
@@ -58,6 +59,16 @@ def _ts(now: datetime, days_ago: int) -> str:
     return (now - timedelta(days=days_ago)).strftime("%Y-%m-%dT%H:%M:%S+00:00")
 
 
+def judged(result: RunResult | list[Finding], check_id: str) -> dict[str, Status]:
+    """Statuses of the rows a check judged (its explicit skips left out)."""
+    return {k: v for k, v in statuses(result, check_id).items() if v is not Status.NOT_APPLICABLE}
+
+
+def skipped(result: RunResult | list[Finding], check_id: str) -> dict[str, str]:
+    """Resource -> message of each row a check left out on purpose."""
+    return {k: f.message for k, f in by_resource(result, check_id).items() if f.status is Status.NOT_APPLICABLE}
+
+
 def test_console_users_need_mfa_on_moto(mocked_aws: None, run_evidence: RunFn, tmp_path: Path) -> None:
     iam = boto3.client("iam")
     for name in ("alice", "bob", "ci-bot"):
@@ -71,10 +82,14 @@ def test_console_users_need_mfa_on_moto(mocked_aws: None, run_evidence: RunFn, t
 
     result = run_controls(run_evidence, tmp_path, ["ACCESS-LIFECYCLE", "ROOT-ACCOUNT", "KEY-ROTATION"])
     user = f"arn:aws:iam::{ACCOUNT}:user/"
-    assert statuses(result, "aws.iam.console_users_mfa") == {user + "alice": Status.PASS, user + "bob": Status.FAIL}
+    assert judged(result, "aws.iam.console_users_mfa") == {user + "alice": Status.PASS, user + "bob": Status.FAIL}
+    # every row of the report is accounted for: ci-bot has no console password, and says so
+    assert skipped(result, "aws.iam.console_users_mfa") == {
+        user + "ci-bot": "Not judged by this check: no console password."}
     # everyone was just created: nobody is idle, the key is young
     assert set(statuses(result, "aws.iam.users_inactive").values()) == {Status.PASS}
-    assert statuses(result, "aws.iam.access_key_age") == {user + "ci-bot": Status.PASS}
+    assert judged(result, "aws.iam.access_key_age") == {user + "ci-bot": Status.PASS}
+    assert set(skipped(result, "aws.iam.access_key_age")) == {user + "alice", user + "bob"}
     # moto reports AccountMFAEnabled = 0 (it cannot enable root MFA): a fail, never a pass
     root_mfa = by_resource(result, "aws.iam.root_mfa")[ROOT]
     assert root_mfa.status is Status.FAIL and root_mfa.observed == {"AccountMFAEnabled": 0}
@@ -127,16 +142,20 @@ def test_idle_users_and_old_keys_from_the_report(tmp_path: Path, registry: Regis
     user = f"arn:aws:iam::{ACCOUNT}:user/"
 
     idle = by_resource(judge_check(registry, "aws.iam.users_inactive", index, now), "aws.iam.users_inactive")
-    assert {k.removeprefix(user): f.status for k, f in idle.items()} == {
+    assert {k.removeprefix(user): f.status for k, f in idle.items() if f.status is not Status.NOT_APPLICABLE} == {
         "active": Status.PASS, "idle": Status.FAIL, "key-used": Status.PASS, "never-used-old": Status.FAIL,
         "never-used-new": Status.PASS, "stale-key": Status.PASS,
     }
     assert idle[user + "idle"].observed["idle_days"] == 120
     assert idle[user + "never-used-old"].observed["from"] == "user_creation_time (never used)"
+    # the root row and the user without credentials are listed, and left out with their reasons
+    assert "root user" in idle[ROOT].message and idle[ROOT].status is Status.NOT_APPLICABLE
+    assert "cannot sign in" in idle[user + "no-credentials"].message
 
     keys = by_resource(judge_check(registry, "aws.iam.access_key_age", index, now), "aws.iam.access_key_age")
-    assert {k.removeprefix(user): f.status for k, f in keys.items()} == {
+    assert {k.removeprefix(user): f.status for k, f in keys.items() if f.status is not Status.NOT_APPLICABLE} == {
         "key-used": Status.PASS, "never-used-old": Status.FAIL, "stale-key": Status.FAIL}
+    assert len(keys) == len(rows)  # every row has a finding: a verdict or a skip
     # only the active key is judged: key 1 of stale-key is inactive
     assert list(keys[user + "stale-key"].observed) == ["access_key_2"]
     shorter = judge_check(registry, "aws.iam.access_key_age", index, now, {"max_key_age_days": 20})
@@ -144,7 +163,8 @@ def test_idle_users_and_old_keys_from_the_report(tmp_path: Path, registry: Regis
 
     mfa = judge_check(registry, "aws.iam.console_users_mfa", index, now)
     assert statuses(mfa, "aws.iam.console_users_mfa")[user + "never-used-new"] is Status.FAIL
-    assert ROOT not in statuses(mfa, "aws.iam.console_users_mfa")
+    # the root row is judged by ROOT-ACCOUNT, not here
+    assert ROOT in skipped(mfa, "aws.iam.console_users_mfa")
     (root,) = judge_check(registry, "aws.iam.root_mfa", index, now)
     assert root.status is Status.PASS and root.observed == {"AccountMFAEnabled": 1}
 

@@ -187,12 +187,17 @@ def test_ddos_and_rate_limit_on_moto(mocked_aws: None, run_evidence: RunFn, tmp_
     result = run_controls(run_evidence, tmp_path, ["DDOS", "RATE-LIMIT"])
     assert statuses(result, "aws.cloudfront.ddos_protection") == {
         cdn: Status.PASS, api: Status.PASS, bare: Status.FAIL, shielded: Status.PASS}
-    # internal load balancers are not judged; no regional web ACL exists, so absence is proven
-    assert statuses(result, "aws.elbv2.alb_ddos_protection") == {guarded: Status.PASS, exposed: Status.FAIL}
-    assert internal not in statuses(result, "aws.elbv2.alb_ddos_protection")
-    # only web ACLs in front of a public endpoint are judged
+    # internal load balancers are left out, saying so; no regional web ACL exists, so absence is proven
+    ddos = by_resource(result, "aws.elbv2.alb_ddos_protection")
+    assert {k: f.status for k, f in ddos.items()} == {
+        guarded: Status.PASS, exposed: Status.FAIL, internal: Status.NOT_APPLICABLE}
+    assert "internal application load balancer" in ddos[internal].message
+    # only web ACLs in front of a public endpoint are judged; the unused one is left out, saying so
     rate = by_resource(result, "aws.wafv2.rate_based_rule")
-    assert {k: f.status for k, f in rate.items()} == {limited: Status.PASS, unlimited: Status.FAIL}
+    judged = {k: f.status for k, f in rate.items() if f.status is not Status.NOT_APPLICABLE}
+    assert judged == {limited: Status.PASS, unlimited: Status.FAIL}
+    (unused,) = [f for f in rate.values() if f.status is Status.NOT_APPLICABLE]
+    assert "/webacl/unused/" in unused.resource_id and "protects no internet-facing" in unused.message
     assert rate[limited].observed == {"rate_based_rules": ["per-ip"], "protects": [cdn]}
 
 
@@ -256,7 +261,7 @@ def test_regional_web_acl_associations_with_stubber(tmp_path: Path, registry: Re
     assert {k: f.status for k, f in ddos.items()} == {behind: Status.PASS, naked: Status.FAIL}
     assert ddos[behind].observed == {"web_acl": acl_arn, "shield_advanced": False}
     rate = judge_check(registry, "aws.wafv2.rate_based_rule", index, now)
-    assert [(f.resource_id, f.status) for f in rate] == [(acl_arn, Status.PASS)]
+    assert [(f.resource_id, f.status) for f in rate if "wafv2" in f.resource_id] == [(acl_arn, Status.PASS)]
 
 
 def test_shield_without_subscription_means_no_protection(

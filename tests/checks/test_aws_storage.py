@@ -74,19 +74,27 @@ def test_rds_encryption_retention_and_multi_az(mocked_aws: None, run_evidence: R
         DBClusterIdentifier="aurora", Engine="aurora-postgresql", MasterUsername="app",
         MasterUserPassword="not-a-real-password", StorageEncrypted=True, BackupRetentionPeriod=7,
     )["DBCluster"]["DBClusterArn"]
-    for i, zone in enumerate("ab"):
+    members = [
         rds.create_db_instance(DBInstanceIdentifier=f"aurora-{i}", DBClusterIdentifier="aurora",
                                DBInstanceClass="db.r6g.large", Engine="aurora-postgresql",
-                               AvailabilityZone=f"{REGION}{zone}")
+                               AvailabilityZone=f"{REGION}{zone}")["DBInstance"]["DBInstanceArn"]
+        for i, zone in enumerate("ab")
+    ]
+    # the cluster's members are judged through their cluster, and each says so
+    skipped = dict.fromkeys(members, Status.NOT_APPLICABLE)
 
     result = run_controls(run_evidence, tmp_path, ["ENC-REST", "BACKUP-PITR", "REDUNDANCY"])
-    assert statuses(result, "aws.rds.storage_encrypted") == {good: Status.PASS, bad: Status.FAIL, cluster: Status.PASS}
+    assert statuses(result, "aws.rds.storage_encrypted") == {
+        good: Status.PASS, bad: Status.FAIL, cluster: Status.PASS, **skipped}
     retention = by_resource(result, "aws.rds.backup_retention")
-    assert {k: f.status for k, f in retention.items()} == {good: Status.PASS, bad: Status.FAIL, cluster: Status.PASS}
+    assert {k: f.status for k, f in retention.items()} == {
+        good: Status.PASS, bad: Status.FAIL, cluster: Status.PASS, **skipped}
     assert retention[bad].observed == {"BackupRetentionPeriod": 1}
     assert retention[good].observed == {"BackupRetentionPeriod": 14}
+    assert "member of DB cluster aurora" in retention[members[0]].message
     multi = by_resource(result, "aws.rds.multi_az")
-    assert {k: f.status for k, f in multi.items()} == {good: Status.PASS, bad: Status.FAIL, cluster: Status.PASS}
+    assert {k: f.status for k, f in multi.items()} == {
+        good: Status.PASS, bad: Status.FAIL, cluster: Status.PASS, **skipped}
     assert multi[cluster].observed["member_instance_zones"] == [f"{REGION}a", f"{REGION}b"]
     assert multi[cluster].resource_type == "AWS::RDS::DBCluster"
 
@@ -121,8 +129,13 @@ def test_kms_customer_keys_rotate(mocked_aws: None, run_evidence: RunFn, tmp_pat
     rotating = kms.create_key(Description="rotating")["KeyMetadata"]["Arn"]
     kms.enable_key_rotation(KeyId=rotating)
     stale = kms.create_key(Description="stale")["KeyMetadata"]["Arn"]
-    # asymmetric keys cannot rotate automatically: not judged, and not asked about
-    kms.create_key(KeySpec="RSA_2048", KeyUsage="SIGN_VERIFY")
+    # asymmetric keys cannot rotate automatically: skipped with that reason, and not asked about
+    asymmetric = kms.create_key(KeySpec="RSA_2048", KeyUsage="SIGN_VERIFY")["KeyMetadata"]["Arn"]
 
     result = run_controls(run_evidence, tmp_path, ["ENC-REST"])
-    assert statuses(result, "aws.kms.customer_key_rotation") == {rotating: Status.PASS, stale: Status.FAIL}
+    found = by_resource(result, "aws.kms.customer_key_rotation")
+    assert {k: f.status for k, f in found.items()} == {
+        rotating: Status.PASS, stale: Status.FAIL, asymmetric: Status.NOT_APPLICABLE}
+    assert "RSA_2048 key" in found[asymmetric].message
+    assert result.index is not None
+    assert not [e for e in result.index.entries_for("kms.GetKeyRotationStatus") if e.subject == asymmetric]

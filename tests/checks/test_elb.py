@@ -115,8 +115,12 @@ def test_http_listener_must_redirect_on_internet_facing_alb(mocked_aws: None, ru
         DefaultActions=[{"Type": "forward", "TargetGroupArn": tg}],
     )
     result = run_evidence({"aws": {"regions": [REGION]}}, only={"aws"})
-    judged = _by_resource(result.findings, "aws.elbv2.http_redirects_to_https")
-    assert set(judged) == {redirect, plain}  # the internal balancer is not judged
+    found = _by_resource(result.findings, "aws.elbv2.http_redirects_to_https")
+    judged = {rid: f for rid, f in found.items() if f.status is not Status.NOT_APPLICABLE}
+    assert set(judged) == {redirect, plain}
+    # the internal balancer's listener is listed, and left out with its reason
+    (skipped,) = [f for f in found.values() if f.status is Status.NOT_APPLICABLE]
+    assert "internal application load balancer" in skipped.message
     assert judged[redirect].status is Status.PASS
     assert judged[plain].status is Status.FAIL
     assert judged[plain].observed["default_actions"] == ["forward"]
@@ -149,4 +153,23 @@ def test_classic_elb_negotiation_policy(
     assert finding.status is expected
     assert finding.resource_id.startswith("arn:aws:elasticloadbalancing:eu-west-2:")
     if expected is Status.FAIL:
-        assert "TLSv1" in finding.observed["enabled_protocols"]
+        assert "TLSv1" in finding.observed["443"]["enabled_protocols"]
+
+
+def test_plain_http_on_an_internet_facing_classic_load_balancer_fails(mocked_aws: None, run_evidence: RunFn) -> None:
+    # found by running Prowler's own test cases: such a listener was judged nowhere
+    elb = boto3.client("elb", region_name=REGION)
+    http = [{"Protocol": "HTTP", "LoadBalancerPort": 80, "InstanceProtocol": "HTTP", "InstancePort": 80}]
+    elb.create_load_balancer(LoadBalancerName="public", Listeners=http, AvailabilityZones=[f"{REGION}a"])
+    elb.create_load_balancer(LoadBalancerName="private", Listeners=http, AvailabilityZones=[f"{REGION}a"],
+                             Scheme="internal")
+    result = run_evidence({"aws": {"regions": [REGION]}}, only={"aws"})
+    found = {f.resource_id.rsplit("/", 1)[-1]: f for f in result.findings if f.check_id == "aws.elb.http_listeners"}
+    assert found["public"].status is Status.FAIL and found["public"].control_id == "ENC-TRANSIT"
+    assert "plain HTTP on port(s) 80" in found["public"].message
+    assert found["private"].status is Status.NOT_APPLICABLE and "internal" in found["private"].message
+    tls = {f.resource_id.rsplit("/", 1)[-1]: f for f in result.findings
+           if f.check_id == "aws.elb.listener_tls_min_version"}
+    assert {k: f.status for k, f in tls.items()} == {"public": Status.NOT_APPLICABLE, "private": Status.NOT_APPLICABLE}
+    verdict = {v.control_id: v.verdict for v in result.verdicts}["ENC-TRANSIT"]
+    assert verdict is Status.FAIL

@@ -11,12 +11,9 @@ from typing import Any
 
 import pytest
 
-from evidence.checks.github import (
-    POPULATION_CSV,
-    effective_rules,
-    peer_approvers,
-    write_merged_pull_requests_csv,
-)
+from evidence.checks.github import POPULATION_CSV, peer_approvers, write_merged_pull_requests_csv
+from evidence.checks.github_rules import effective_rules
+from evidence.checks.inventory import FieldError, Item
 from evidence.collectors.base import Collector
 from evidence.collectors.github import GitHubCollector
 from evidence.config import Config
@@ -30,7 +27,8 @@ from evidence.fakes.github import (
     Ruleset,
 )
 from evidence.fakes.openapi import OpenAPISpec
-from evidence.models import Finding, Period, Status
+from evidence.models import EvidenceRecord, Finding, Period, Status
+from evidence.records import Evidence
 from evidence.registry import Registry
 from evidence.runner import RunResult, evaluate
 from tests.conftest import RunFn
@@ -149,7 +147,7 @@ def test_three_merged_pull_requests_two_fail_and_the_csv_lists_all(run_evidence:
     gh.add_review("api", own.number, user="bob", state="COMMENTED")
     bare = gh.add_pull_request("api", title="No review", user="bob", merged_at="2026-11-02T10:00:00Z",
                                merged_by="alice")
-    gh.add_pull_request("api", title="Last quarter", user="bob", merged_at="2026-09-20T10:00:00Z")
+    last = gh.add_pull_request("api", title="Last quarter", user="bob", merged_at="2026-09-20T10:00:00Z")
     result = run(run_evidence, gh)
 
     found = by(result, PEER)
@@ -157,6 +155,7 @@ def test_three_merged_pull_requests_two_fail_and_the_csv_lists_all(run_evidence:
         f"zaptic/api#{peer.number}": Status.PASS,
         f"zaptic/api#{own.number}": Status.FAIL,
         f"zaptic/api#{bare.number}": Status.FAIL,
+        f"zaptic/api#{last.number}": Status.NOT_APPLICABLE,  # listed, merged before the period: a skip
     }
     assert f"zaptic/api#{own.number}" in found[f"zaptic/api#{own.number}"].message
     assert "without an approval from someone other than its author" in found[f"zaptic/api#{own.number}"].message
@@ -281,6 +280,8 @@ def test_no_merged_pull_request_is_not_applicable(run_evidence: RunFn, gh: FakeG
     result = run(run_evidence, gh)
     [finding] = by(result, PEER).values()
     assert finding.status is Status.NOT_APPLICABLE and finding.evidence
+    # the listed pull request is left out on purpose, saying why
+    assert finding.resource_id == "zaptic/api#1" and "outside the period 2026-10-01 to 2026-12-31" in finding.message
     assert result.bundle is not None
     assert (result.bundle / POPULATION_CSV).read_text(encoding="utf-8").count("\n") == 1  # header only
 
@@ -312,6 +313,17 @@ def test_evaluate_reproduces_the_findings(run_evidence: RunFn, gh: FakeGitHub, r
 # --------------------------------------------------------------------------- pure
 
 
+def item(value: Any, at: str = "", path: str = "evidence/github/zaptic/global/github/record.json") -> Item:
+    """`value` as a listed item of a record at `path` (for the pure functions)."""
+    record = EvidenceRecord(source="github", service="github", operation="x", subject="o/r",
+                            collected_at="2026-12-31T00:00:00Z", response=value)
+    return Item(value, Evidence(path, record), "o/r", "o/r", at)
+
+
+def items(values: list[dict[str, Any]]) -> list[Item]:
+    return [item(v, f"[{n}]") for n, v in enumerate(values)]
+
+
 def _classic(**kw: Any) -> dict[str, Any]:
     base: dict[str, Any] = {
         "url": "u",
@@ -336,7 +348,7 @@ def test_effective_rules_strongest_setting_wins() -> None:
                                                   "required_status_checks": [{"context": "ci"}]}},
         {"type": "non_fast_forward", "ruleset_id": 8, "ruleset_source_type": "Organization", "ruleset_source": "o"},
     ]
-    eff = effective_rules(classic, rules, {7: {"name": "main", "bypass_actors": []}, 8: None})
+    eff = effective_rules(item(classic), items(rules), {7: item({"name": "main", "bypass_actors": []}), 8: None})
     r7 = "repository ruleset 7 'main' (o/r)"
     r8 = "organization ruleset 8 (o)"
     assert [s.label for s in eff.sources] == ["classic branch protection", r7, r8]
@@ -350,8 +362,25 @@ def test_effective_rules_strongest_setting_wins() -> None:
 
 
 def test_effective_rules_of_an_unprotected_branch() -> None:
-    eff = effective_rules({"protected": False, "status": 404, "message": "Branch not protected"}, [], {})
+    eff = effective_rules(item({"protected": False, "status": 404, "message": "Branch not protected"}), [], {})
     assert not eff.protected and eff.approvals == 0 and not eff.force_push_blocked_by
+
+
+def test_effective_rules_decisive_fields_missing_raise() -> None:
+    """A field whose absence would read as "blocked" or "no bypass" is an error, never a pass."""
+    classic = _classic(required_pull_request_reviews={"required_approving_review_count": 1,
+                                                      "dismiss_stale_reviews": True})
+    del classic["allow_force_pushes"]
+    with pytest.raises(FieldError) as raised:
+        effective_rules(item(classic), [], {})
+    assert raised.value.field == "allow_force_pushes" and raised.value.record.endswith("record.json")
+    # the status-check aspect does not read it
+    assert not effective_rules(item(classic), [], {}, reviews=False).status_checks
+    rule = {"type": "pull_request", "ruleset_id": 7, "parameters": {"required_approving_review_count": 1}}
+    with pytest.raises(FieldError, match=r"\[0\]\.parameters\.dismiss_stale_reviews_on_push.* is missing"):
+        effective_rules(None, items([rule]), {7: item({"bypass_actors": []})})
+    with pytest.raises(FieldError, match="bypass_actors"):  # an object where a list belongs
+        effective_rules(None, items([rule]), {7: item({"bypass_actors": {"actor_type": "Team"}})})
 
 
 def test_unknown_bypass_is_an_error_not_a_pass(run_evidence: RunFn, gh: FakeGitHub) -> None:
@@ -367,21 +396,35 @@ def test_unknown_bypass_is_an_error_not_a_pass(run_evidence: RunFn, gh: FakeGitH
     assert by(result, STATUS)["zaptic/api"].status is Status.PASS  # status checks need no bypass info
 
 
-def test_peer_approvers() -> None:
-    def review(login: str, state: str, at: str, rid: int, kind: str = "User") -> dict[str, Any]:
-        return {"id": rid, "user": {"login": login, "type": kind}, "state": state, "submitted_at": at}
+def _review(login: str, state: str, at: str, rid: int, kind: str = "User") -> dict[str, Any]:
+    return {"id": rid, "user": {"login": login, "type": kind}, "state": state, "submitted_at": at}
 
+
+def test_peer_approvers() -> None:
     merged = "2026-10-05T10:00:00Z"
-    assert peer_approvers("Alice", merged, [
-        review("alice", "APPROVED", "2026-10-05T09:00:00Z", 1),  # the author, case aside
-        review("bob", "APPROVED", "2026-10-05T09:00:00Z", 2),
-        review("bob", "COMMENTED", "2026-10-05T09:30:00Z", 3),  # a comment does not withdraw it
-        review("carol", "APPROVED", "2026-10-05T09:00:00Z", 4),
-        review("carol", "CHANGES_REQUESTED", "2026-10-05T09:10:00Z", 5),  # withdrawn
-        review("dave", "APPROVED", "2026-10-05T11:00:00Z", 6),  # after the merge
-        review("renovate[bot]", "APPROVED", "2026-10-05T09:00:00Z", 7, "Bot"),
-        review("erin", "DISMISSED", "2026-10-05T09:00:00Z", 8),
-    ]) == ["bob"]
+    assert peer_approvers("Alice", merged, items([
+        _review("alice", "APPROVED", "2026-10-05T09:00:00Z", 1),  # the author, case aside
+        _review("bob", "APPROVED", "2026-10-05T09:00:00Z", 2),
+        _review("bob", "COMMENTED", "2026-10-05T09:30:00Z", 3),  # a comment does not withdraw it
+        _review("carol", "APPROVED", "2026-10-05T09:00:00Z", 4),
+        _review("carol", "CHANGES_REQUESTED", "2026-10-05T09:10:00Z", 5),  # withdrawn
+        _review("dave", "APPROVED", "2026-10-05T11:00:00Z", 6),  # after the merge
+        _review("renovate[bot]", "APPROVED", "2026-10-05T09:00:00Z", 7, "Bot"),
+        _review("erin", "DISMISSED", "2026-10-05T09:00:00Z", 8),
+        {"id": 9, "user": None, "state": "APPROVED", "submitted_at": "2026-10-05T09:00:00Z"},  # deleted account
+    ])) == ["bob"]
+
+
+def test_peer_approvers_unreadable_review_raises() -> None:
+    """A withdrawal that cannot be read must not leave the approval before it standing."""
+    approved = _review("bob", "APPROVED", "2026-10-05T09:00:00Z", 1)
+    withdrawn = _review("bob", "CHANGES_REQUESTED", "2026-10-05T09:10:00Z", 2)
+    del withdrawn["state"]
+    with pytest.raises(FieldError, match=r"\[1\]\.state.* is missing"):
+        peer_approvers("alice", "2026-10-05T10:00:00Z", items([approved, withdrawn]))
+    withdrawn.update(state="CHANGES_REQUESTED", submitted_at="yesterday")
+    with pytest.raises(FieldError, match="ISO-8601"):
+        peer_approvers("alice", "2026-10-05T10:00:00Z", items([approved, withdrawn]))
 
 
 def test_demo_organisation_shows_every_verdict(
@@ -403,6 +446,10 @@ def test_demo_organisation_shows_every_verdict(
     assert statuses(result, STATUS)["zaptic/web-app"] is Status.PASS
     peer = statuses(result, PEER)
     assert sorted(peer.values()).count(Status.PASS) == 3 and sorted(peer.values()).count(Status.FAIL) == 3
+    skipped = {k: f.message for k, f in by(result, PEER).items() if f.status is Status.NOT_APPLICABLE}
+    assert len(skipped) == 2  # every listed pull request has a finding: the two out of scope say why
+    assert any("closed without being merged" in m for m in skipped.values())
+    assert any("outside the period" in m for m in skipped.values())
     assert statuses(result, "github.org_2fa_required") == {"zaptic": Status.FAIL}
     assert statuses(result, "github.members_without_2fa")["ext-contractor"] is Status.FAIL
 

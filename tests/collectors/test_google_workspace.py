@@ -193,11 +193,14 @@ def test_users_over_four_pages_are_all_judged_and_the_bundle_re_judges_alike(
     result = run_evidence(gw_config(), only={"google_workspace"})
     assert result.api_calls == {"google_workspace": 4}
     active = sorted(u["primaryEmail"] for u in company() if not u["suspended"])
-    enrolled = {f.resource_id: f for f in gw_findings(result, "google_workspace.users_2sv_enrolled")}
+    everyone = {f.resource_id: f for f in gw_findings(result, "google_workspace.users_2sv_enrolled")}
+    assert sorted(everyone) == sorted(u["primaryEmail"] for u in company())  # every listed user has a finding
+    enrolled = {rid: f for rid, f in everyone.items() if f.status is not Status.NOT_APPLICABLE}
     assert sorted(enrolled) == active  # 9 active users over 4 pages of 3
-    assert len({p for f in enrolled.values() for p in f.evidence}) == 4
+    assert len({p for f in everyone.values() for p in f.evidence}) == 4
     assert enrolled["bob@zaptic.example"].status is Status.FAIL
-    assert "eve@zaptic.example" not in enrolled  # suspended: not judged
+    # suspended: left out on purpose, and the finding says why
+    assert "suspended user" in everyone["eve@zaptic.example"].message
     idle = {f.resource_id: f.status for f in gw_findings(result, "google_workspace.inactive_users")}
     assert idle["cat@zaptic.example"] is Status.FAIL  # 200 days idle
     assert idle["dan@zaptic.example"] is Status.PASS  # created 3 days ago, never signed in
@@ -303,7 +306,11 @@ def test_5xx_and_429_are_retried_and_the_run_succeeds(
         assert [r.status for r in ws.requests if r.path == "/token"] == [503, 200]
         assert [r.status for r in ws.requests if r.path == USERS_PATH] == [503, 200, 429, 200, 200]
     assert result.exit_code == 0
-    assert all(f.status is Status.PASS for f in gw_findings(result))
+    skipped = [f for f in gw_findings(result) if f.status is Status.NOT_APPLICABLE]
+    assert all(f.status is Status.PASS for f in gw_findings(result) if f not in skipped)
+    # the five users who are not super administrators, out of the super-admin check's scope
+    assert sorted(f.resource_id for f in skipped) == [f"user{i}@zaptic.example" for i in range(5)]
+    assert {f.check_id for f in skipped} == {"google_workspace.super_admins_2sv"}
     assert len(gw_findings(result, "google_workspace.users_2sv_enrolled")) == 7
 
 
@@ -331,7 +338,9 @@ def test_a_page_failing_midway_keeps_the_pages_before_it(
     assert error.observed == "500 backendError"
     # with a page missing, the count of super admins is not judged as a pass or a fail
     counts = gw_findings(result, "google_workspace.super_admin_count")
-    assert [f.status for f in counts] == [Status.ERROR]
+    # the failed page (its scope) and the customer whose admins cannot all be counted
+    assert counts and {f.status for f in counts} == {Status.ERROR}
+    assert any("cannot all be counted" in f.message for f in counts)
     assert result.exit_code == 1  # bob (page 1) is not enrolled: a failure outranks the error
 
 
@@ -446,5 +455,7 @@ def test_demo_workspace_shows_compliant_and_failing_people(run_evidence: RunFn) 
     assert status["inactive_users", "olivia@zaptic.example"] is Status.FAIL
     assert status["inactive_users", "new-joiner@zaptic.example"] is Status.PASS
     assert status["inactive_users", "temp-2023@zaptic.example"] is Status.FAIL
-    assert not any(email in ("leaver@zaptic.example", "former-ceo@zaptic.example") for _, email in status)
+    # people who left are suspended: out of scope, and each finding says why
+    for email in ("leaver@zaptic.example", "former-ceo@zaptic.example"):
+        assert status["users_2sv_enrolled", email] is Status.NOT_APPLICABLE
     assert result.api_calls == {"google_workspace": 3}  # 14 people over pages of 5

@@ -332,13 +332,44 @@ def test_plain_http_url(tmp_path: Path) -> None:
 # --- configuration ---------------------------------------------------------------------------------
 
 
-def test_empty_configuration_records_empty_listings_only(tmp_path: Path) -> None:
+def test_no_probes_section_is_not_configured(tmp_path: Path) -> None:
     collector = ProbeCollector(parse_config({}))
-    assert collector.not_configured() is None
-    got = collect(tmp_path, {})
+    assert collector.not_configured() == "no [probes] section in the configuration (tls_endpoints, urls)"
+    with pytest.raises(CollectorFailure) as info:
+        collector.collect(Sink(EvidenceWriter(tmp_path)), frozenset(PERMISSIONS))
+    assert info.value.user_error and info.value.error.code == "NotConfigured"
+
+
+def test_explicitly_empty_lists_record_empty_listings_naming_their_key(tmp_path: Path) -> None:
+    assert ProbeCollector(parse_config({"probes": {}})).not_configured() is None
+    got = collect(tmp_path, {"tls_endpoints": [], "urls": []})
     assert sorted(r.key for r in got.records) == ["http.ListUrls", "tls.ListEndpoints"]
-    assert got.one("tls.ListEndpoints").response["endpoints"] == []
-    assert got.one("http.ListUrls").response["urls"] == []
+    tls, http = got.one("tls.ListEndpoints"), got.one("http.ListUrls")
+    assert tls.ok and tls.response["endpoints"] == [] and tls.response["scope"] == "[probes] tls_endpoints"
+    assert http.ok and http.response["urls"] == [] and http.response["scope"] == "[probes] urls"
+
+
+@pytest.mark.parametrize(("probes", "unstated"), [({}, ["tls_endpoints", "urls"]), ({"urls": []}, ["tls_endpoints"]),
+                                                  ({"tls_endpoints": [], "timeout_seconds": 2}, ["urls"])])
+def test_a_list_left_out_of_the_section_records_its_listing_as_not_configured(
+    tmp_path: Path, probes: dict[str, Any], unstated: list[str]
+) -> None:
+    got = collect(tmp_path, probes)
+    listing = {"tls_endpoints": "tls.ListEndpoints", "urls": "http.ListUrls"}
+    for name, key in listing.items():
+        (record,) = got.of(key)
+        if name not in unstated:
+            assert record.ok
+            continue
+        assert record.error is not None and record.error.code == "NotConfigured"
+        assert record.error.message == f"[probes] has no {name}, so what to probe is not stated"
+        assert f"{name} = []" in record.error.remedy
+    assert sorted(r.key for r in got.records) == sorted(listing.values())
+
+
+def test_a_listing_is_recorded_only_when_its_checks_want_it(tmp_path: Path) -> None:
+    got = collect(tmp_path, {}, frozenset({"tls.ListEndpoints", "tls.Certificate"}))
+    assert [r.key for r in got.records] == ["tls.ListEndpoints"]
 
 
 @pytest.mark.parametrize("probes", [

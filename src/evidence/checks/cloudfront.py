@@ -6,15 +6,19 @@ from collections.abc import Iterator
 from typing import Any
 
 from evidence.checks.base import CheckContext, check
-from evidence.checks.protocols import parse_min_tls, protocol_version, version_label
+from evidence.checks.inventory import Inventory, Item
+from evidence.checks.params import NoParams
+from evidence.checks.protocols import MinTlsParams, parse_min_tls, protocol_version, version_label
 from evidence.models import Finding, Status
-from evidence.records import Evidence
+
+DISTRIBUTIONS = Inventory(
+    "cloudfront.ListDistributions", items="DistributionList.Items", id="ARN",
+    resource_type="AWS::CloudFront::Distribution", count="DistributionList.Quantity",
+)
 
 
-def _distributions(ctx: CheckContext) -> Iterator[tuple[dict[str, Any], Evidence]]:
-    for ev in ctx.evidence("cloudfront.ListDistributions"):
-        for dist in ev.response.get("DistributionList", {}).get("Items", []) or []:
-            yield dist, ev
+def _domain(dist: Item) -> str:
+    return dist.need("DomainName", str, dist.name)
 
 
 @check(
@@ -24,62 +28,68 @@ def _distributions(ctx: CheckContext) -> Iterator[tuple[dict[str, Any], Evidence
         "CloudFront distributions serve viewers with a custom certificate and a minimum protocol "
         "version of at least min_tls (the default certificate forces TLSv1)."
     ),
-    requires=("cloudfront.ListDistributions",),
-    params={"min_tls": "1.2"},
-    resource_type="AWS::CloudFront::Distribution",
+    inventory=DISTRIBUTIONS,
+    params=MinTlsParams,
 )
-def viewer_min_tls(ctx: CheckContext) -> Iterator[Finding]:
-    minimum = parse_min_tls(ctx.params["min_tls"])
+def viewer_min_tls(ctx: CheckContext[MinTlsParams]) -> Iterator[Finding]:
+    minimum = parse_min_tls(ctx.params.min_tls)
     expected = f"minimum protocol >= {version_label(minimum)}"
-    for dist, ev in _distributions(ctx):
-        cert = dist.get("ViewerCertificate", {})
-        custom = cert.get("ACMCertificateArn") or cert.get("IAMCertificateId")
-        if cert.get("CloudFrontDefaultCertificate") and not custom:
+
+    def one(dist: Item) -> Finding:
+        cert = dist.part(dist.need("ViewerCertificate", dict), "ViewerCertificate")
+        custom = cert.need("ACMCertificateArn", str, "") or cert.need("IAMCertificateId", str, "")
+        version: tuple[int, int] | None
+        if cert.need("CloudFrontDefaultCertificate", bool, False) and not custom:
             observed = "TLSv1 (CloudFront default certificate)"
-            version: tuple[int, int] | None = (1, 0)
+            version = (1, 0)
         else:
-            observed = str(cert.get("MinimumProtocolVersion", ""))
+            # absent: unreadable, an error below
+            observed = cert.need("MinimumProtocolVersion", str, "")
             version = protocol_version(observed)
         where: dict[str, Any] = {
-            "resource_id": dist.get("ARN", dist.get("Id", "")), "account": ev.account, "region": "",
-            "evidence": [ev], "observed": observed, "expected": expected,
+            "resource_id": dist.resource_id, "account": dist.account, "region": "",
+            "evidence": [dist.ev], "observed": observed, "expected": expected,
         }
         if version is None:
-            yield ctx.finding(Status.ERROR, message=f"Unreadable minimum protocol {observed!r}.", **where)
-        elif version < minimum:
-            yield ctx.finding(
-                Status.FAIL, **where,
-                message=f"Distribution {dist.get('DomainName')} accepts viewers on {observed}.",
-            )
-        else:
-            yield ctx.finding(
-                Status.PASS, **where,
-                message=f"Distribution {dist.get('DomainName')} requires {observed} or newer.",
-            )
+            return ctx.finding(Status.ERROR, message=f"Unreadable minimum protocol {observed!r}.", **where)
+        if version < minimum:
+            return ctx.finding(Status.FAIL, **where,
+                               message=f"Distribution {_domain(dist)} accepts viewers on {observed}.")
+        return ctx.finding(Status.PASS, **where, message=f"Distribution {_domain(dist)} requires {observed} or newer.")
+
+    yield from ctx.each(DISTRIBUTIONS, one)
+
+
+def viewer_policies(dist: Item) -> dict[str, str]:
+    """Path pattern ("default" for the default behavior) -> viewer protocol policy."""
+    default = dist.part(dist.need("DefaultCacheBehavior", dict), "DefaultCacheBehavior")
+    policies = {"default": default.need("ViewerProtocolPolicy", str)}
+    # CloudFront leaves `Items` out when `Quantity` is 0
+    listed = dist.need("CacheBehaviors.Quantity", int) > 0
+    for behavior in dist.parts("CacheBehaviors.Items", required=listed):
+        policies[behavior.need("PathPattern", str, "?")] = behavior.need("ViewerProtocolPolicy", str)
+    return policies
 
 
 @check(
     id="aws.cloudfront.viewer_https_only",
     source="aws",
     description="No CloudFront cache behavior lets viewers use plain HTTP (viewer protocol policy allow-all).",
-    requires=("cloudfront.ListDistributions",),
-    resource_type="AWS::CloudFront::Distribution",
+    inventory=DISTRIBUTIONS,
 )
-def viewer_https_only(ctx: CheckContext) -> Iterator[Finding]:
-    for dist, ev in _distributions(ctx):
-        behaviors = [("default", dist.get("DefaultCacheBehavior", {}))]
-        behaviors += [
-            (b.get("PathPattern", "?"), b) for b in (dist.get("CacheBehaviors", {}).get("Items") or [])
-        ]
-        policies = {path: b.get("ViewerProtocolPolicy", "") for path, b in behaviors}
+def viewer_https_only(ctx: CheckContext[NoParams]) -> Iterator[Finding]:
+    def one(dist: Item) -> Finding:
+        policies = viewer_policies(dist)
         allow_all = sorted(p for p, pol in policies.items() if pol == "allow-all")
-        yield ctx.finding(
+        return ctx.finding(
             Status.FAIL if allow_all else Status.PASS,
-            resource_id=dist.get("ARN", dist.get("Id", "")), account=ev.account, evidence=[ev],
+            resource_id=dist.resource_id, account=dist.account, evidence=[dist.ev],
             observed=policies, expected="redirect-to-https or https-only on every behavior",
             message=(
-                f"Behaviors {', '.join(allow_all)} of {dist.get('DomainName')} allow plain HTTP."
+                f"Behaviors {', '.join(allow_all)} of {_domain(dist)} allow plain HTTP."
                 if allow_all
-                else f"Every behavior of {dist.get('DomainName')} requires HTTPS."
+                else f"Every behavior of {_domain(dist)} requires HTTPS."
             ),
         )
+
+    yield from ctx.each(DISTRIBUTIONS, one)

@@ -3,11 +3,16 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
-from typing import Any
+from typing import Annotated
 
-from evidence.checks.awsutil import ACCOUNT_TYPE, account_arn, items
+from pydantic import Field
+
+from evidence.checks.awsutil import ACCOUNT_TYPE, account_arn
 from evidence.checks.base import CheckContext, check
+from evidence.checks.inventory import Inventory, Item
+from evidence.checks.params import NoParams, Params
 from evidence.models import Finding, Status
+from evidence.records import Evidence
 
 _WORLD_V4 = "0.0.0.0/0"
 _WORLD_V6 = "::/0"
@@ -19,68 +24,91 @@ def volume_arn(region: str, account: str, volume_id: str) -> str:
     return f"arn:aws:ec2:{region}:{account}:volume/{volume_id}"
 
 
-def security_group_arn(group: dict[str, Any], region: str, account: str) -> str:
-    return str(group.get("SecurityGroupArn") or f"arn:aws:ec2:{region}:{account}:security-group/{group['GroupId']}")
+def _volume_arn(volume_id: str, ev: Evidence) -> str:
+    return volume_arn(ev.region, ev.account, volume_id)
+
+
+def _group_arn(group_id: str, ev: Evidence) -> str:
+    return f"arn:aws:ec2:{ev.region}:{ev.account}:security-group/{group_id}"
+
+
+def _account(_: str, ev: Evidence) -> str:
+    return account_arn(ev.account)
+
+
+EBS_DEFAULT = Inventory(
+    "ec2.GetEbsEncryptionByDefault", items=None, resource_type=ACCOUNT_TYPE, resource_id=_account
+)
+VOLUMES = Inventory(
+    "ec2.DescribeVolumes", items="Volumes", id="VolumeId", resource_type="AWS::EC2::Volume", resource_id=_volume_arn
+)
+SECURITY_GROUPS = Inventory(
+    "ec2.DescribeSecurityGroups", items="SecurityGroups", id="GroupId", resource_type="AWS::EC2::SecurityGroup",
+    resource_id=_group_arn,
+)
 
 
 @check(
     id="aws.ec2.ebs_encryption_by_default",
     source="aws",
     description="EBS encryption by default is enabled in every in-scope region of every account.",
-    requires=("ec2.GetEbsEncryptionByDefault",),
-    resource_type=ACCOUNT_TYPE,
+    inventory=EBS_DEFAULT,
 )
-def ebs_encryption_by_default(ctx: CheckContext) -> Iterator[Finding]:
-    for ev in ctx.evidence("ec2.GetEbsEncryptionByDefault"):
-        enabled = ev.response.get("EbsEncryptionByDefault") is True
-        yield ctx.finding(
-            Status.PASS if enabled else Status.FAIL,
-            resource_id=account_arn(ev.account), account=ev.account, region=ev.region, evidence=[ev],
-            observed={"EbsEncryptionByDefault": ev.response.get("EbsEncryptionByDefault")},
+def ebs_encryption_by_default(ctx: CheckContext[NoParams]) -> Iterator[Finding]:
+    def one(item: Item) -> Finding:
+        value = item.need("EbsEncryptionByDefault", bool)
+        return ctx.finding(
+            Status.PASS if value else Status.FAIL,
+            resource_id=item.resource_id, account=item.account, region=item.region, evidence=[item.ev],
+            observed={"EbsEncryptionByDefault": value},
             expected={"EbsEncryptionByDefault": True},
             message=(
-                f"New EBS volumes in {ev.region} are encrypted by default."
-                if enabled
-                else f"EBS encryption by default is off in {ev.region}: new volumes may be unencrypted."
+                f"New EBS volumes in {item.region} are encrypted by default."
+                if value
+                else f"EBS encryption by default is off in {item.region}: new volumes may be unencrypted."
             ),
         )
+
+    yield from ctx.each(EBS_DEFAULT, one)
 
 
 @check(
     id="aws.ec2.ebs_volumes_encrypted",
     source="aws",
     description="Every EBS volume is encrypted.",
-    requires=("ec2.DescribeVolumes",),
-    resource_type="AWS::EC2::Volume",
+    inventory=VOLUMES,
 )
-def ebs_volumes_encrypted(ctx: CheckContext) -> Iterator[Finding]:
-    for vol, ev in items(ctx, "ec2.DescribeVolumes", "Volumes"):
-        encrypted = vol.get("Encrypted") is True
-        observed: dict[str, Any] = {"Encrypted": vol.get("Encrypted")}
-        if vol.get("KmsKeyId"):
-            observed["KmsKeyId"] = vol["KmsKeyId"]
-        yield ctx.finding(
+def ebs_volumes_encrypted(ctx: CheckContext[NoParams]) -> Iterator[Finding]:
+    def one(item: Item) -> Finding:
+        encrypted = item.need("Encrypted", bool)
+        observed: dict[str, object] = {"Encrypted": encrypted}
+        key = item.need("KmsKeyId", str, "")
+        if key:
+            observed["KmsKeyId"] = key
+        return ctx.finding(
             Status.PASS if encrypted else Status.FAIL,
-            resource_id=volume_arn(ev.region, ev.account, vol["VolumeId"]), account=ev.account, region=ev.region,
-            evidence=[ev], observed=observed, expected={"Encrypted": True},
-            message=f"Volume {vol['VolumeId']} is {'encrypted' if encrypted else 'not encrypted'}.",
+            resource_id=item.resource_id, account=item.account, region=item.region,
+            evidence=[item.ev], observed=observed, expected={"Encrypted": True},
+            message=f"Volume {item.name} is {'encrypted' if encrypted else 'not encrypted'}.",
         )
 
-
-def _open_to_world(perm: dict[str, Any]) -> list[str]:
-    v4 = [r.get("CidrIp") for r in perm.get("IpRanges", []) or [] if r.get("CidrIp") == _WORLD_V4]
-    v6 = [r.get("CidrIpv6") for r in perm.get("Ipv6Ranges", []) or [] if r.get("CidrIpv6") == _WORLD_V6]
-    return [str(c) for c in v4 + v6]
+    yield from ctx.each(VOLUMES, one)
 
 
-def public_ingress_violations(group: dict[str, Any], public_ports: set[int]) -> list[str]:
+def _open_to_world(perm: Item) -> list[str]:
+    v4 = [r.need("CidrIp", str, "") for r in perm.parts("IpRanges", required=False)]
+    v6 = [r.need("CidrIpv6", str, "") for r in perm.parts("Ipv6Ranges", required=False)]
+    return [c for c in v4 if c == _WORLD_V4] + [c for c in v6 if c == _WORLD_V6]
+
+
+def public_ingress_violations(group: Item, public_ports: set[int]) -> list[str]:
     """Rules that admit the whole internet on anything but `public_ports`, described."""
     bad: list[str] = []
-    for perm in group.get("IpPermissions", []) or []:
+    for perm in group.parts("IpPermissions"):
         sources = _open_to_world(perm)
         if not sources:
             continue
-        proto = str(perm.get("IpProtocol", "")).lower()
+        proto = perm.need("IpProtocol", str).lower()
         where = " and ".join(sources)
         if proto in _ALL_PROTOCOLS:
             bad.append(f"all traffic from {where}")
@@ -88,13 +116,20 @@ def public_ingress_violations(group: dict[str, Any], public_ports: set[int]) -> 
         if proto not in _PORTED:
             bad.append(f"{proto} from {where}")
             continue
-        low, high = int(perm.get("FromPort", 0)), int(perm.get("ToPort", 65535))
+        low, high = perm.need("FromPort", int), perm.need("ToPort", int)
         span = high - low + 1
         if span <= len(public_ports) and all(p in public_ports for p in range(low, high + 1)):
             continue
         ports = str(low) if low == high else f"{low}-{high}"
         bad.append(f"{_PORTED[proto]}/{ports} from {where}")
     return bad
+
+
+class PublicIngressParams(Params):
+    public_ports: list[Annotated[int, Field(ge=0, le=65535)]] = Field(
+        default_factory=lambda: [80, 443],
+        description="Ports that may admit 0.0.0.0/0 or ::/0 (each 0-65535).",
+    )
 
 
 @check(
@@ -104,20 +139,20 @@ def public_ingress_violations(group: dict[str, Any], public_ports: set[int]) -> 
         "No security group admits ingress from 0.0.0.0/0 or ::/0 except on public_ports "
         "(all traffic, any other port or protocol open to the internet fails)."
     ),
-    requires=("ec2.DescribeSecurityGroups",),
-    params={"public_ports": [80, 443]},
-    resource_type="AWS::EC2::SecurityGroup",
+    inventory=SECURITY_GROUPS,
+    params=PublicIngressParams,
 )
-def security_group_public_ingress(ctx: CheckContext) -> Iterator[Finding]:
-    public_ports = {int(p) for p in ctx.params["public_ports"]}
+def security_group_public_ingress(ctx: CheckContext[PublicIngressParams]) -> Iterator[Finding]:
+    public_ports = set(ctx.params.public_ports)
     expected = f"no ingress from {_WORLD_V4} or {_WORLD_V6} except ports {sorted(public_ports)}"
-    for group, ev in items(ctx, "ec2.DescribeSecurityGroups", "SecurityGroups"):
+
+    def one(group: Item) -> Finding:
         bad = public_ingress_violations(group, public_ports)
-        label = f"{group.get('GroupName', '')} ({group['GroupId']})"
-        yield ctx.finding(
+        label = f"{group.need('GroupName', str, '')} ({group.name})"
+        return ctx.finding(
             Status.FAIL if bad else Status.PASS,
-            resource_id=security_group_arn(group, ev.region, ev.account), account=ev.account, region=ev.region,
-            evidence=[ev], observed=bad or "no other ingress from the internet", expected=expected,
+            resource_id=group.resource_id, account=group.account, region=group.region,
+            evidence=[group.ev], observed=bad or "no other ingress from the internet", expected=expected,
             message=(
                 f"Security group {label} admits {'; '.join(bad)}."
                 if bad
@@ -125,30 +160,34 @@ def security_group_public_ingress(ctx: CheckContext) -> Iterator[Finding]:
             ),
         )
 
+    yield from ctx.each(SECURITY_GROUPS, one)
+
 
 @check(
     id="aws.ec2.default_security_group_no_rules",
     source="aws",
     description="Default security groups have no inbound and no outbound rules (so nothing uses them by accident).",
-    requires=("ec2.DescribeSecurityGroups",),
-    resource_type="AWS::EC2::SecurityGroup",
+    inventory=SECURITY_GROUPS,
 )
-def default_security_group_no_rules(ctx: CheckContext) -> Iterator[Finding]:
-    for group, ev in items(ctx, "ec2.DescribeSecurityGroups", "SecurityGroups"):
-        if group.get("GroupName") != "default":
-            continue
-        inbound = len(group.get("IpPermissions", []) or [])
-        outbound = len(group.get("IpPermissionsEgress", []) or [])
+def default_security_group_no_rules(ctx: CheckContext[NoParams]) -> Iterator[Finding]:
+    def one(group: Item) -> Finding:
+        if group.need("GroupName", str) != "default":
+            return ctx.skip(group, "not a default security group")
+        inbound = len(group.need("IpPermissions", list))
+        outbound = len(group.need("IpPermissionsEgress", list))
+        vpc = group.need("VpcId", str, "EC2-Classic")
         ok = inbound == 0 and outbound == 0
-        yield ctx.finding(
+        return ctx.finding(
             Status.PASS if ok else Status.FAIL,
-            resource_id=security_group_arn(group, ev.region, ev.account), account=ev.account, region=ev.region,
-            evidence=[ev], observed={"inbound_rules": inbound, "outbound_rules": outbound},
+            resource_id=group.resource_id, account=group.account, region=group.region,
+            evidence=[group.ev], observed={"inbound_rules": inbound, "outbound_rules": outbound},
             expected={"inbound_rules": 0, "outbound_rules": 0},
             message=(
-                f"Default security group {group['GroupId']} of {group.get('VpcId', 'EC2-Classic')} has no rules."
+                f"Default security group {group.name} of {vpc} has no rules."
                 if ok
-                else f"Default security group {group['GroupId']} of {group.get('VpcId', 'EC2-Classic')} has "
-                f"{inbound} inbound and {outbound} outbound rules."
+                else f"Default security group {group.name} of {vpc} has {inbound} inbound and "
+                f"{outbound} outbound rules."
             ),
         )
+
+    yield from ctx.each(SECURITY_GROUPS, one)

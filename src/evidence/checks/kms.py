@@ -1,14 +1,47 @@
-"""KMS checks: customer-managed keys rotate (ENC-REST)."""
+"""KMS checks: customer-managed keys rotate (ENC-REST).
+
+The check judges every described key (`kms.DescribeKey`, one record per key listed by
+`kms.ListKeys`); keys automatic rotation does not exist for (AWS-managed, asymmetric, HMAC,
+imported or custom key store material, pending deletion) are skipped with that reason.
+"""
 
 from __future__ import annotations
 
 from collections.abc import Iterator
-from typing import Any
 
-from evidence.checks.awsutil import failed_subjects, items
 from evidence.checks.base import CheckContext, check
+from evidence.checks.inventory import Inventory, Item
+from evidence.checks.params import NoParams
 from evidence.collectors.aws_services import rotation_applies
 from evidence.models import Finding, Status
+from evidence.records import IndexEntry
+
+KEY_TYPE = "AWS::KMS::Key"
+ROTATION = "kms.GetKeyRotationStatus"
+
+KEYS = Inventory("kms.ListKeys", items="Keys", id="KeyArn", resource_type=KEY_TYPE)
+#: one DescribeKey record per listed key (its `subject` is the key ARN)
+DESCRIBED = Inventory("kms.DescribeKey", items=None, id="KeyMetadata.Arn", resource_type=KEY_TYPE, parent=KEYS)
+
+
+def _out_of_scope(meta: Item) -> str:
+    """Why automatic rotation does not apply to a key ('' when it does), from its decisive fields;
+    the same rule the collector asks GetKeyRotationStatus by (`rotation_applies`)."""
+    manager = meta.need("KeyManager", str)
+    # KeySpec is always returned (CustomerMasterKeySpec is its deprecated twin): missing is an error
+    spec = meta.need("KeySpec", str)
+    # absent is AWS_KMS, as for the collector: in scope, never a way out of it
+    origin = meta.need("Origin", str, "AWS_KMS")
+    state = meta.need("KeyState", str)
+    if rotation_applies({"KeyManager": manager, "KeySpec": spec, "Origin": origin, "KeyState": state}):
+        return ""
+    if manager != "CUSTOMER":
+        return f"{manager}-managed key: AWS rotates it"
+    if spec != "SYMMETRIC_DEFAULT":
+        return f"{spec} key: automatic rotation exists only for symmetric encryption keys"
+    if origin != "AWS_KMS":
+        return f"key material from {origin}: automatic rotation exists only for KMS key material"
+    return f"key is {state}: rotation is judged for enabled and disabled keys"
 
 
 @check(
@@ -18,48 +51,40 @@ from evidence.models import Finding, Status
         "Every customer-managed symmetric KMS key (with KMS key material, enabled or disabled) has automatic "
         "rotation on. AWS-managed keys rotate on their own; asymmetric, HMAC and imported keys cannot."
     ),
-    requires=("kms.ListKeys", "kms.DescribeKey", "kms.GetKeyRotationStatus"),
-    resource_type="AWS::KMS::Key",
+    inventory=DESCRIBED,
+    requires=(ROTATION,),
 )
-def customer_key_rotation(ctx: CheckContext) -> Iterator[Finding]:
-    # only what decides, and where it came from: memory stays small however many keys there are
-    status_of: dict[tuple[str, str], tuple[dict[str, Any], str]] = {
-        (ev.account, ev.record.subject): (dict(ev.response), ev.path) for ev in ctx.evidence("kms.GetKeyRotationStatus")
-    }
-    failed = failed_subjects(ctx, "kms.GetKeyRotationStatus")
-    described: set[tuple[str, str]] = set()
-    for ev in ctx.evidence("kms.DescribeKey"):
-        described.add((ev.account, ev.record.subject))
-        meta = ev.response.get("KeyMetadata", {}) or {}
-        if not rotation_applies(meta):
-            continue
-        arn = str(meta.get("Arn") or ev.record.subject)
-        where: dict[str, Any] = {"resource_id": arn, "account": ev.account, "region": ev.region,
-                 "expected": {"KeyRotationEnabled": True}}
-        if (ev.account, arn) in failed:
-            continue
-        found = status_of.get((ev.account, arn))
-        if found is None:
-            yield ctx.finding(Status.ERROR, **where, evidence=[ev], observed="not collected",
-                              message=f"Rotation status of key {meta.get('KeyId', arn)} was not collected.")
-            continue
-        status, status_path = found
-        enabled = status.get("KeyRotationEnabled") is True
-        observed = {"KeyRotationEnabled": status.get("KeyRotationEnabled"), "KeyState": meta.get("KeyState")}
-        if status.get("RotationPeriodInDays") is not None:
-            observed["RotationPeriodInDays"] = status["RotationPeriodInDays"]
-        yield ctx.finding(
-            Status.PASS if enabled else Status.FAIL, **where, evidence=[ev, status_path], observed=observed,
-            message=f"Customer-managed key {meta.get('KeyId', arn)} "
+def customer_key_rotation(ctx: CheckContext[NoParams]) -> Iterator[Finding]:
+    # where each rotation status is (not the records themselves): memory stays small however many keys
+    status_of: dict[tuple[str, str], IndexEntry] = {(e.account, e.subject): e for e in ctx.index.entries_for(ROTATION)}
+    expected = {"KeyRotationEnabled": True}
+
+    def one(item: Item) -> list[Finding]:
+        meta = item.part(item.need("KeyMetadata", dict), "KeyMetadata")
+        why = _out_of_scope(meta)
+        if why:
+            return [ctx.skip(item, why)]
+        key_id = meta.need("KeyId", str, item.name)
+        where = {"resource_id": item.resource_id, "account": item.account, "region": item.region}
+        entry = status_of.get((item.account, item.resource_id))
+        if entry is None:
+            return [ctx.finding(Status.ERROR, **where, evidence=[item.ev], observed="not collected", expected=expected,
+                                message=f"Rotation status of key {key_id} was not collected.")]
+        if not entry.ok:
+            # the judge reports the failed call as this key's error
+            return []
+        rev = ctx.index.load(entry)
+        status = Item(rev.response, rev, item.resource_id, item.name, "")
+        enabled = status.need("KeyRotationEnabled", bool)
+        observed: dict[str, object] = {"KeyRotationEnabled": enabled, "KeyState": meta.need("KeyState", str)}
+        period = status.need("RotationPeriodInDays", int, None)
+        if period is not None:
+            observed["RotationPeriodInDays"] = period
+        return [ctx.finding(
+            Status.PASS if enabled else Status.FAIL, **where, evidence=[item.ev, rev], observed=observed,
+            expected=expected,
+            message=f"Customer-managed key {key_id} "
             + ("rotates automatically." if enabled else "does not rotate automatically."),
-        )
-    not_described = failed_subjects(ctx, "kms.DescribeKey")
-    for key, ev in items(ctx, "kms.ListKeys", "Keys"):
-        subject = str(key.get("KeyArn") or key.get("KeyId"))
-        if (ev.account, subject) in described or (ev.account, subject) in not_described:
-            continue
-        yield ctx.finding(
-            Status.ERROR, resource_id=subject, account=ev.account, region=ev.region, evidence=[ev],
-            observed="not collected", expected="key described",
-            message=f"Key {key.get('KeyId', subject)} is listed but was not described, so its rotation is unknown.",
-        )
+        )]
+
+    yield from ctx.each(DESCRIBED, one)

@@ -6,89 +6,104 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import Any
 
-from evidence.checks.awsutil import failed_subjects, items
+from pydantic import Field
+
+from evidence.checks.awsutil import failed_subjects
 from evidence.checks.base import CheckContext, check
+from evidence.checks.elb import CLASSIC_LOAD_BALANCERS, LOAD_BALANCERS
+from evidence.checks.inventory import Inventory, Item
+from evidence.checks.params import NoParams, Params
 from evidence.models import Finding, Status
+
+ATTRIBUTES = Inventory("elbv2.DescribeLoadBalancerAttributes", items="Attributes", id="Key")
+
+
+class MultiAzParams(Params):
+    min_azs: int = Field(2, ge=1, le=6, description="Availability Zones each load balancer must span.")
+
+
+def _spread(ctx: CheckContext[MultiAzParams], lb: Item, zones: list[str], label: str, name: str) -> Finding:
+    minimum = ctx.params.min_azs
+    ok = len(zones) >= minimum
+    return ctx.finding(
+        Status.PASS if ok else Status.FAIL,
+        resource_id=lb.resource_id, account=lb.account, region=lb.region, evidence=[lb.ev],
+        observed={"AvailabilityZones": zones}, expected=f">= {minimum} Availability Zones",
+        message=f"{label} {name} spans {len(zones)} Availability Zone(s)"
+        + ("." if ok else f"; at least {minimum} are required."),
+    )
 
 
 @check(
     id="aws.elbv2.multi_az",
     source="aws",
     description="Every application, network and gateway load balancer spans at least min_azs Availability Zones.",
-    requires=("elbv2.DescribeLoadBalancers",),
-    params={"min_azs": 2},
-    resource_type="AWS::ElasticLoadBalancingV2::LoadBalancer",
+    inventory=LOAD_BALANCERS,
+    params=MultiAzParams,
 )
-def elbv2_multi_az(ctx: CheckContext) -> Iterator[Finding]:
-    minimum = int(ctx.params["min_azs"])
-    for lb, ev in items(ctx, "elbv2.DescribeLoadBalancers", "LoadBalancers"):
-        zones = sorted(str(z.get("ZoneName")) for z in lb.get("AvailabilityZones", []) or [])
-        ok = len(zones) >= minimum
-        yield ctx.finding(
-            Status.PASS if ok else Status.FAIL,
-            resource_id=str(lb["LoadBalancerArn"]), account=ev.account, region=ev.region, evidence=[ev],
-            observed={"AvailabilityZones": zones}, expected=f">= {minimum} Availability Zones",
-            message=f"Load balancer {lb.get('LoadBalancerName')} spans {len(zones)} Availability Zone(s)"
-            + ("." if ok else f"; at least {minimum} are required."),
-        )
+def elbv2_multi_az(ctx: CheckContext[MultiAzParams]) -> Iterator[Finding]:
+    def one(lb: Item) -> Finding:
+        zones = sorted(z.need("ZoneName", str) for z in lb.parts("AvailabilityZones"))
+        return _spread(ctx, lb, zones, "Load balancer", lb.need("LoadBalancerName", str, lb.name))
+
+    yield from ctx.each(LOAD_BALANCERS, one)
 
 
 @check(
     id="aws.elb.multi_az",
     source="aws",
     description="Every classic load balancer spans at least min_azs Availability Zones.",
-    requires=("elb.DescribeLoadBalancers",),
-    params={"min_azs": 2},
-    resource_type="AWS::ElasticLoadBalancing::LoadBalancer",
+    inventory=CLASSIC_LOAD_BALANCERS,
+    params=MultiAzParams,
 )
-def elb_multi_az(ctx: CheckContext) -> Iterator[Finding]:
-    minimum = int(ctx.params["min_azs"])
-    for lb, ev in items(ctx, "elb.DescribeLoadBalancers", "LoadBalancerDescriptions"):
-        name = str(lb["LoadBalancerName"])
-        zones = sorted(str(z) for z in lb.get("AvailabilityZones", []) or [])
-        ok = len(zones) >= minimum
-        yield ctx.finding(
-            Status.PASS if ok else Status.FAIL,
-            resource_id=f"arn:aws:elasticloadbalancing:{ev.region}:{ev.account}:loadbalancer/{name}",
-            account=ev.account, region=ev.region, evidence=[ev],
-            observed={"AvailabilityZones": zones}, expected=f">= {minimum} Availability Zones",
-            message=f"Classic load balancer {name} spans {len(zones)} Availability Zone(s)"
-            + ("." if ok else f"; at least {minimum} are required."),
-        )
+def elb_multi_az(ctx: CheckContext[MultiAzParams]) -> Iterator[Finding]:
+    def one(lb: Item) -> Finding:
+        zones = sorted(str(z) for z in lb.need("AvailabilityZones", list))
+        return _spread(ctx, lb, zones, "Classic load balancer", lb.name)
+
+    yield from ctx.each(CLASSIC_LOAD_BALANCERS, one)
 
 
 @check(
     id="aws.elbv2.alb_access_logs",
     source="aws",
     description="Every application load balancer writes access logs (access_logs.s3.enabled).",
-    requires=("elbv2.DescribeLoadBalancers", "elbv2.DescribeLoadBalancerAttributes"),
-    resource_type="AWS::ElasticLoadBalancingV2::LoadBalancer",
+    inventory=LOAD_BALANCERS,
+    listings=(ATTRIBUTES,),
 )
-def alb_access_logs(ctx: CheckContext) -> Iterator[Finding]:
+def alb_access_logs(ctx: CheckContext[NoParams]) -> Iterator[Finding]:
     expected = {"access_logs.s3.enabled": "true"}
-    judged: set[tuple[str, str]] = set()
-    for ev in ctx.evidence("elbv2.DescribeLoadBalancerAttributes"):
-        arn = ev.record.subject
-        judged.add((ev.account, arn))
-        attrs = {str(a.get("Key")): str(a.get("Value")) for a in ev.response.get("Attributes", []) or []}
-        enabled = attrs.get("access_logs.s3.enabled", "false").lower() == "true"
-        observed: dict[str, Any] = {"access_logs.s3.enabled": attrs.get("access_logs.s3.enabled")}
-        if enabled:
-            observed["access_logs.s3.bucket"] = attrs.get("access_logs.s3.bucket")
-        name = arn.split("/")[-2] if arn.count("/") >= 2 else arn
-        yield ctx.finding(
-            Status.PASS if enabled else Status.FAIL, resource_id=arn, account=ev.account, region=ev.region,
-            evidence=[ev], observed=observed, expected=expected,
-            message=f"Application load balancer {name} "
-            + (f"writes access logs to {attrs.get('access_logs.s3.bucket')}." if enabled else "has access logs off."),
-        )
+    attributes: dict[tuple[str, str], dict[str, Any]] = {}
+    for attr in ctx.items(ATTRIBUTES):
+        found = attributes.setdefault((attr.account, attr.ev.record.subject), {"ev": attr.ev, "values": {}})
+        found["values"][attr.name] = attr.need("Value", str, "")
     failed = failed_subjects(ctx, "elbv2.DescribeLoadBalancerAttributes")
-    for lb, ev in items(ctx, "elbv2.DescribeLoadBalancers", "LoadBalancers"):
-        arn = str(lb["LoadBalancerArn"])
-        if lb.get("Type") != "application" or (ev.account, arn) in judged or (ev.account, arn) in failed:
-            continue
-        yield ctx.finding(
-            Status.ERROR, resource_id=arn, account=ev.account, region=ev.region, evidence=[ev],
-            observed="not collected", expected=expected,
-            message=f"Attributes of application load balancer {lb.get('LoadBalancerName')} were not collected.",
+
+    def one(lb: Item) -> Finding | None:
+        kind = lb.need("Type", str)
+        if kind != "application":
+            return ctx.skip(lb, f"{kind} load balancer: access logs are judged for application load balancers")
+        if (lb.account, lb.resource_id) in failed:
+            return None  # the judge reports the failed call for this load balancer
+        got = attributes.get((lb.account, lb.resource_id))
+        if got is None:
+            return ctx.finding(
+                Status.ERROR, resource_id=lb.resource_id, account=lb.account, region=lb.region, evidence=[lb.ev],
+                observed="not collected", expected=expected,
+                message=f"Attributes of application load balancer {lb.need('LoadBalancerName', str, lb.name)} "
+                "were not collected.",
+            )
+        values: dict[str, str] = got["values"]
+        enabled = values.get("access_logs.s3.enabled", "false").lower() == "true"
+        observed: dict[str, Any] = {"access_logs.s3.enabled": values.get("access_logs.s3.enabled")}
+        if enabled:
+            observed["access_logs.s3.bucket"] = values.get("access_logs.s3.bucket")
+        name = lb.need("LoadBalancerName", str, lb.name)
+        return ctx.finding(
+            Status.PASS if enabled else Status.FAIL, resource_id=lb.resource_id, account=lb.account,
+            region=lb.region, evidence=[got["ev"]], observed=observed, expected=expected,
+            message=f"Application load balancer {name} "
+            + (f"writes access logs to {values.get('access_logs.s3.bucket')}." if enabled else "has access logs off."),
         )
+
+    yield from ctx.each(LOAD_BALANCERS, lambda lb: [f for f in [one(lb)] if f is not None])

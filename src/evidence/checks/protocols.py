@@ -8,6 +8,10 @@ from __future__ import annotations
 
 import re
 
+from pydantic import Field
+
+from evidence.checks.params import Params
+
 _TLS = re.compile(r"TLS[\s_-]?v?(\d)(?:[._](\d))?", re.IGNORECASE)
 _SSL = re.compile(r"SSL[\s_-]?v?(\d)", re.IGNORECASE)
 _SHA = re.compile(r"SHA[-_]?(\d+)", re.IGNORECASE)
@@ -49,3 +53,11 @@ def signature_hash_bits(algorithm: str) -> int | None:
     if "MD5" in algorithm.upper() or "MD2" in algorithm.upper():
         return 0
     return None
+
+
+class MinTlsParams(Params):
+    """Parameters of the checks that judge TLS protocol versions."""
+
+    min_tls: str = Field(
+        "1.2", pattern=r"^1\.[0-3]$", description="Lowest TLS version allowed, as 1.0, 1.1, 1.2 or 1.3."
+    )

@@ -5,126 +5,195 @@ A resource outside the allowed regions can only be seen where the collector look
 are listed account-wide, the regional services only in `aws.regions`. So a residency verdict
 also needs proof that every region the account has enabled was examined
 (`aws.residency.regions_examined`); with `aws.regions = ["all"]` it is.
+
+Populations: every listed bucket, standalone DB instance (an instance of a DB cluster is judged
+as its cluster, which is judged too), table, volume, and EC2 reservation (each of its instances
+judged, terminated ones skipped).
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterator
-from typing import Any
+from typing import Annotated, Any
 
-from evidence.checks.awsutil import ACCOUNT_TYPE, account_arn, failed_subjects, items
+from pydantic import Field
+
+from evidence.checks.awsutil import ACCOUNT_TYPE, account_resource, failed_subjects
 from evidence.checks.base import CheckContext, check
-from evidence.checks.dynamodb import table_arn
-from evidence.checks.ec2 import volume_arn
-from evidence.checks.rds import databases
-from evidence.checks.s3 import buckets
+from evidence.checks.dynamodb import TABLES
+from evidence.checks.ec2 import VOLUMES
+from evidence.checks.inventory import FieldError, Inventory, Item
+from evidence.checks.params import NoParams, Params
+from evidence.checks.rds import CLUSTERS, INSTANCES, each_database
+from evidence.checks.s3 import BUCKETS
 from evidence.models import Finding, Status
 from evidence.records import Evidence
 
-_PARAMS = {"allowed_regions": ["eu-west-2"]}
 #: the regional listings residency is judged from
 REGIONAL_LISTINGS = (
     "ec2.DescribeInstances", "ec2.DescribeVolumes", "rds.DescribeDBInstances", "rds.DescribeDBClusters",
     "dynamodb.ListTables",
 )
 
+#: one GetBucketLocation record per bucket listed without its `BucketRegion`, its subject the bucket ARN
+LOCATIONS = Inventory("s3.GetBucketLocation", items=None)
+RESERVATIONS = Inventory("ec2.DescribeInstances", items="Reservations", id="ReservationId",
+                         resource_type="AWS::EC2::Reservation")
+#: one DescribeRegions record per account, as the account it is about
+ENABLED_REGIONS = Inventory("ec2.DescribeRegions", items=None, resource_type=ACCOUNT_TYPE,
+                            resource_id=account_resource)
+
+Region = Annotated[str, Field(pattern=r"^[a-z]{2}(-[a-z]+)+-\d+$")]
+
+
+class ResidencyParams(Params):
+    allowed_regions: list[Region] = Field(
+        default_factory=lambda: ["eu-west-2"], min_length=1,
+        description="AWS regions data-bearing resources may live in (region names such as eu-west-2).",
+    )
+
 
 def _judge(
-    ctx: CheckContext, *, resource_id: str, account: str, region: str, kind: str, label: str,
-    evidence: list[Evidence | str], resource_type: str | None = None,
+    ctx: CheckContext[ResidencyParams], item: Item, *, region: str, kind: str, label: str,
+    evidence: list[Evidence | str] | None = None,
+    resource_type: str | None = None, finding_region: str | None = None,
 ) -> Finding:
-    allowed = sorted(str(r) for r in ctx.params["allowed_regions"])
+    allowed = sorted(ctx.params.allowed_regions)
     ok = region in allowed
     return ctx.finding(
-        Status.PASS if ok else Status.FAIL, resource_id=resource_id, account=account, region=region,
-        evidence=evidence, observed={"region": region}, expected={"region in": allowed},
+        Status.PASS if ok else Status.FAIL, resource_id=item.resource_id, account=item.account,
+        region=region if finding_region is None else finding_region,
+        evidence=evidence or [item.ev], observed={"region": region}, expected={"region in": allowed},
         resource_type=resource_type,
         message=f"{kind} {label} is in {region}" + ("." if ok else f", outside {', '.join(allowed)}."),
     )
+
+
+def _location(item: Item) -> str:
+    """GetBucketLocation's `LocationConstraint` as a region: null is us-east-1, `EU` eu-west-1;
+    the field itself must be there."""
+    response = item.value
+    if not isinstance(response, dict) or "LocationConstraint" not in response:
+        raise FieldError("LocationConstraint", "a region name or null", "missing", item.ev.path)
+    value = response["LocationConstraint"]
+    if value is None or value == "":
+        return "us-east-1"
+    if not isinstance(value, str):
+        raise FieldError("LocationConstraint", "a region name or null", type(value).__name__, item.ev.path)
+    return "eu-west-1" if value == "EU" else value
 
 
 @check(
     id="aws.s3.bucket_residency",
     source="aws",
     description="Every S3 bucket of the account (listed account-wide) is in allowed_regions.",
-    requires=("s3.ListBuckets", "s3.GetBucketLocation"),
-    params=_PARAMS,
-    resource_type="AWS::S3::Bucket",
+    inventory=BUCKETS,
+    listings=(LOCATIONS,),
+    params=ResidencyParams,
 )
-def bucket_residency(ctx: CheckContext) -> Iterator[Finding]:
+def bucket_residency(ctx: CheckContext[ResidencyParams]) -> Iterator[Finding]:
+    located = {(loc.account, loc.name): loc for loc in ctx.items(LOCATIONS)}
     failed = failed_subjects(ctx, "s3.GetBucketLocation")
-    for bucket in buckets(ctx):
-        if not bucket.region:
-            if (bucket.account, bucket.arn) not in failed:
-                yield ctx.finding(
-                    Status.ERROR, resource_id=bucket.arn, account=bucket.account, evidence=list(bucket.evidence),
-                    observed="region unknown", expected={"region in": list(ctx.params["allowed_regions"])},
+
+    def one(bucket: Item) -> list[Finding]:
+        # ListBuckets names each bucket's region when asked with a page size; else GetBucketLocation does.
+        # Buckets are listed account-wide (in one region), so a finding names no region: its
+        # `observed` does.
+        region = bucket.need("BucketRegion", str, "")
+        evidence: list[Evidence | str] = [bucket.ev]
+        if not region:
+            loc = located.get((bucket.account, bucket.resource_id))
+            if loc is None:
+                if (bucket.account, bucket.resource_id) in failed:
+                    return []  # the failed GetBucketLocation is the error finding for this bucket
+                return [ctx.finding(
+                    Status.ERROR, resource_id=bucket.resource_id, account=bucket.account, evidence=evidence,
+                    observed="region unknown", expected={"region in": list(ctx.params.allowed_regions)},
                     message=f"The region of bucket {bucket.name} was not collected.",
-                )
-            continue
-        yield _judge(ctx, resource_id=bucket.arn, account=bucket.account, region=bucket.region, kind="Bucket",
-                     label=bucket.name, evidence=list(bucket.evidence))
+                )]
+            try:
+                region = _location(loc)
+            except FieldError as exc:
+                return [ctx.field_error(exc, bucket)]
+            evidence.append(loc.ev)
+        return [_judge(ctx, bucket, region=region, kind="Bucket", label=bucket.name, evidence=evidence,
+                       finding_region="")]
+
+    yield from ctx.each(BUCKETS, one)
 
 
 @check(
     id="aws.rds.residency",
     source="aws",
     description="Every RDS DB instance and DB cluster in the examined regions is in allowed_regions.",
-    requires=("rds.DescribeDBInstances", "rds.DescribeDBClusters"),
-    params=_PARAMS,
-    resource_type="AWS::RDS::DBInstance",
+    inventory=INSTANCES,
+    listings=(CLUSTERS,),
+    params=ResidencyParams,
 )
-def rds_residency(ctx: CheckContext) -> Iterator[Finding]:
-    for db in databases(ctx):
-        yield _judge(ctx, resource_id=db.arn, account=db.account, region=db.region, kind=f"DB {db.kind}",
-                     label=db.name, evidence=[db.evidence], resource_type=db.resource_type)
+def rds_residency(ctx: CheckContext[ResidencyParams]) -> Iterator[Finding]:
+    yield from each_database(ctx, lambda db: _judge(ctx, db.item, region=db.region, kind=f"DB {db.kind}",
+                                                    label=db.name, resource_type=db.resource_type))
 
 
 @check(
     id="aws.dynamodb.table_residency",
     source="aws",
     description="Every DynamoDB table in the examined regions is in allowed_regions.",
-    requires=("dynamodb.ListTables",),
-    params=_PARAMS,
-    resource_type="AWS::DynamoDB::Table",
+    inventory=TABLES,
+    params=ResidencyParams,
 )
-def table_residency(ctx: CheckContext) -> Iterator[Finding]:
-    for ev in ctx.evidence("dynamodb.ListTables"):
-        for name in ev.response.get("TableNames", []) or []:
-            yield _judge(ctx, resource_id=table_arn(ev.region, ev.account, str(name)), account=ev.account,
-                         region=ev.region, kind="Table", label=str(name), evidence=[ev])
+def table_residency(ctx: CheckContext[ResidencyParams]) -> Iterator[Finding]:
+    yield from ctx.each(TABLES, lambda t: _judge(ctx, t, region=t.region, kind="Table", label=t.name))
 
 
 @check(
     id="aws.ec2.volume_residency",
     source="aws",
     description="Every EBS volume in the examined regions is in allowed_regions.",
-    requires=("ec2.DescribeVolumes",),
-    params=_PARAMS,
-    resource_type="AWS::EC2::Volume",
+    inventory=VOLUMES,
+    params=ResidencyParams,
 )
-def volume_residency(ctx: CheckContext) -> Iterator[Finding]:
-    for vol, ev in items(ctx, "ec2.DescribeVolumes", "Volumes"):
-        yield _judge(ctx, resource_id=volume_arn(ev.region, ev.account, str(vol["VolumeId"])), account=ev.account,
-                     region=ev.region, kind="Volume", label=str(vol["VolumeId"]), evidence=[ev])
+def volume_residency(ctx: CheckContext[ResidencyParams]) -> Iterator[Finding]:
+    yield from ctx.each(VOLUMES, lambda v: _judge(ctx, v, region=v.region, kind="Volume", label=v.name))
 
 
 @check(
     id="aws.ec2.instance_residency",
     source="aws",
     description="Every EC2 instance (not terminated) in the examined regions is in allowed_regions.",
-    requires=("ec2.DescribeInstances",),
-    params=_PARAMS,
+    inventory=RESERVATIONS,
+    params=ResidencyParams,
     resource_type="AWS::EC2::Instance",
 )
-def instance_residency(ctx: CheckContext) -> Iterator[Finding]:
-    for reservation, ev in items(ctx, "ec2.DescribeInstances", "Reservations"):
-        for inst in reservation.get("Instances", []) or []:
-            if (inst.get("State") or {}).get("Name") == "terminated":
+def instance_residency(ctx: CheckContext[ResidencyParams]) -> Iterator[Finding]:
+    def reservation(res: Item) -> list[Finding]:
+        # the instances are the population; a reservation (the launch request holding them) is
+        # what DescribeInstances lists, so it is accounted for with its own not_applicable finding
+        out: list[Finding] = []
+        instances: list[str] = []
+        for part in res.parts("Instances"):
+            iid = part.need("InstanceId", str)  # unnamed: an error for the whole reservation
+            instances.append(iid)
+            inst = Item(part.value, part.ev, f"arn:aws:ec2:{res.region}:{res.account}:instance/{iid}", iid, part.at)
+            try:
+                state = inst.need("State.Name", str)
+            except FieldError as exc:
+                out.append(ctx.field_error(exc, inst))
                 continue
-            iid = str(inst["InstanceId"])
-            yield _judge(ctx, resource_id=f"arn:aws:ec2:{ev.region}:{ev.account}:instance/{iid}",
-                         account=ev.account, region=ev.region, kind="Instance", label=iid, evidence=[ev])
+            if state == "terminated":
+                out.append(ctx.skip(inst, "terminated instance"))
+            else:
+                out.append(_judge(ctx, inst, region=inst.region, kind="Instance", label=iid))
+        out.append(ctx.finding(
+            Status.NOT_APPLICABLE, resource_id=res.resource_id, account=res.account, region=res.region,
+            resource_type=RESERVATIONS.resource_type, evidence=[res.ev], observed="out of scope",
+            expected="in scope of this check",
+            message=f"Not judged by this check: reservation {res.name} holds instance(s) "
+            f"{', '.join(instances) or 'none'}, each judged on its own.",
+        ))
+        return out
+
+    yield from ctx.each(RESERVATIONS, reservation)
 
 
 @check(
@@ -132,10 +201,10 @@ def instance_residency(ctx: CheckContext) -> Iterator[Finding]:
     source="aws",
     description="Every region the account has enabled was examined for data-bearing resources (set "
     "aws.regions = [\"all\"]); resources in a region nobody looked at cannot be shown to be absent.",
-    requires=("ec2.DescribeRegions", *REGIONAL_LISTINGS),
-    resource_type=ACCOUNT_TYPE,
+    inventory=ENABLED_REGIONS,
+    requires=REGIONAL_LISTINGS,
 )
-def regions_examined(ctx: CheckContext) -> Iterator[Finding]:
+def regions_examined(ctx: CheckContext[NoParams]) -> Iterator[Finding]:
     examined: dict[str, set[str]] = {}
     for key in REGIONAL_LISTINGS:
         per_account: dict[str, set[str]] = {}
@@ -143,22 +212,24 @@ def regions_examined(ctx: CheckContext) -> Iterator[Finding]:
             per_account.setdefault(entry.account, set()).add(entry.region)
         for account, regions in per_account.items():
             examined[account] = examined[account] & regions if account in examined else set(regions)
-    for ev in ctx.evidence("ec2.DescribeRegions"):
-        enabled = sorted(str(r["RegionName"]) for r in ev.response.get("Regions", []) or [])
-        seen = examined.get(ev.account, set())
+
+    def one(page: Item) -> Finding:
+        enabled = sorted(r.need("RegionName", str) for r in page.parts("Regions"))
+        seen = examined.get(page.account, set())
         missing = [r for r in enabled if r not in seen]
-        where: dict[str, Any] = {"resource_id": account_arn(ev.account), "account": ev.account, "evidence": [ev],
+        where: dict[str, Any] = {"resource_id": page.resource_id, "account": page.account, "evidence": [page.ev],
                                  "expected": "every enabled region examined"}
         if missing:
-            yield ctx.finding(
+            return ctx.finding(
                 Status.ERROR, **where,
                 observed={"examined": sorted(seen), "not_examined": missing},
                 message=f"{len(missing)} of {len(enabled)} enabled regions were not examined for data-bearing "
                 f"resources ({', '.join(missing[:5])}{', ...' if len(missing) > 5 else ''}); set "
                 'aws.regions = ["all"] to prove residency.',
             )
-        else:
-            yield ctx.finding(
-                Status.PASS, **where, observed={"examined": sorted(seen)},
-                message=f"All {len(enabled)} enabled regions were examined for data-bearing resources.",
-            )
+        return ctx.finding(
+            Status.PASS, **where, observed={"examined": sorted(seen)},
+            message=f"All {len(enabled)} enabled regions were examined for data-bearing resources.",
+        )
+
+    yield from ctx.each(ENABLED_REGIONS, one)

@@ -1,94 +1,71 @@
-"""S3 checks: default encryption on every bucket (ENC-REST)."""
+"""S3 checks: default encryption on every bucket (ENC-REST).
+
+Buckets are listed account-wide (`s3.ListBuckets`, global); each bucket's encryption is read in
+the bucket's own region (`s3.GetBucketEncryption`, its `subject` the bucket ARN), so the check
+judges those records and the judge requires one for every listed bucket.
+"""
 
 from __future__ import annotations
 
 from collections.abc import Iterator
-from dataclasses import dataclass
+from typing import Any
 
-from evidence.checks.awsutil import error_answer, failed_subjects
+from evidence.checks.awsutil import error_answer
 from evidence.checks.base import CheckContext, check
+from evidence.checks.inventory import Inventory, Item
+from evidence.checks.params import NoParams
 from evidence.models import Finding, Status
+from evidence.records import Evidence
 
 NO_ENCRYPTION = "ServerSideEncryptionConfigurationNotFoundError"
+BUCKET_TYPE = "AWS::S3::Bucket"
 
 
-def bucket_arn(name: str) -> str:
+def bucket_arn(name: str, ev: Evidence | None = None) -> str:
     return f"arn:aws:s3:::{name}"
 
 
-def region_of(location: object) -> str:
-    """GetBucketLocation's LocationConstraint as a region (null is us-east-1, `EU` eu-west-1)."""
-    if not location:
-        return "us-east-1"
-    return "eu-west-1" if location == "EU" else str(location)
+BUCKETS = Inventory("s3.ListBuckets", items="Buckets", id="Name", resource_type=BUCKET_TYPE, resource_id=bucket_arn)
+#: one GetBucketEncryption record per listed bucket, made in the bucket's region
+ENCRYPTION = Inventory("s3.GetBucketEncryption", items=None, resource_type=BUCKET_TYPE, parent=BUCKETS)
 
 
-@dataclass(frozen=True)
-class Bucket:
-    name: str
-    account: str
-    #: '' when neither ListBuckets nor GetBucketLocation told
-    region: str
-    evidence: tuple[str, ...]
-
-    @property
-    def arn(self) -> str:
-        return bucket_arn(self.name)
-
-
-def buckets(ctx: CheckContext) -> Iterator[Bucket]:
-    """Every listed bucket with its region: ListBuckets' `BucketRegion` when AWS gives it,
-    else the bucket's GetBucketLocation record."""
-    located: dict[tuple[str, str], tuple[str, str]] = {}
-    for ev in ctx.evidence("s3.GetBucketLocation"):
-        located[(ev.account, ev.record.subject)] = (region_of(ev.response.get("LocationConstraint")), ev.path)
-    for ev in ctx.evidence("s3.ListBuckets"):
-        for b in ev.response.get("Buckets", []) or []:
-            name = str(b["Name"])
-            if b.get("BucketRegion"):
-                yield Bucket(name, ev.account, str(b["BucketRegion"]), (ev.path,))
-                continue
-            region, path = located.get((ev.account, bucket_arn(name)), ("", ""))
-            yield Bucket(name, ev.account, region, (ev.path, path) if path else (ev.path,))
+def default_algorithms(record: Item) -> list[str] | None:
+    """The algorithms a GetBucketEncryption record's rules apply by default; None when S3
+    answered that the bucket has no encryption configuration."""
+    if error_answer(record.ev) == NO_ENCRYPTION:
+        return None
+    config = record.part(record.need("ServerSideEncryptionConfiguration", dict), "ServerSideEncryptionConfiguration")
+    found: set[str] = set()
+    for rule in config.parts("Rules"):
+        # a rule without a default (only BucketKeyEnabled, say) encrypts nothing by default
+        default = rule.need("ApplyServerSideEncryptionByDefault", dict, None)
+        if default is not None:
+            found.add(rule.part(default, "ApplyServerSideEncryptionByDefault").need("SSEAlgorithm", str))
+    return sorted(found)
 
 
 @check(
     id="aws.s3.bucket_default_encryption",
     source="aws",
     description="Every S3 bucket has default encryption configured (SSE-S3, SSE-KMS or DSSE-KMS).",
-    requires=("s3.ListBuckets", "s3.GetBucketLocation", "s3.GetBucketEncryption"),
-    resource_type="AWS::S3::Bucket",
+    inventory=ENCRYPTION,
+    requires=("s3.GetBucketLocation",),
 )
-def bucket_default_encryption(ctx: CheckContext) -> Iterator[Finding]:
+def bucket_default_encryption(ctx: CheckContext[NoParams]) -> Iterator[Finding]:
     expected = "default encryption rule (SSE-S3, SSE-KMS or DSSE-KMS)"
-    judged: set[tuple[str, str]] = set()
-    for ev in ctx.evidence("s3.GetBucketEncryption"):
-        arn = ev.record.subject
-        judged.add((ev.account, arn))
-        where = {"resource_id": arn, "account": ev.account, "region": ev.region, "expected": expected}
-        rules = (ev.response.get("ServerSideEncryptionConfiguration") or {}).get("Rules", []) or []
-        algorithms = sorted({
-            str(r.get("ApplyServerSideEncryptionByDefault", {}).get("SSEAlgorithm"))
-            for r in rules if r.get("ApplyServerSideEncryptionByDefault", {}).get("SSEAlgorithm")
-        })
-        if error_answer(ev) == NO_ENCRYPTION or not algorithms:
-            yield ctx.finding(
-                Status.FAIL, **where, evidence=[ev], observed="no default encryption",
-                message=f"Bucket {arn.rsplit(':', 1)[-1]} has no default encryption configured.",
-            )
-        else:
-            yield ctx.finding(
-                Status.PASS, **where, evidence=[ev], observed={"algorithms": algorithms},
-                message=f"Bucket {arn.rsplit(':', 1)[-1]} encrypts new objects by default with "
-                f"{', '.join(algorithms)}.",
-            )
-    failed = failed_subjects(ctx, "s3.GetBucketEncryption", "s3.GetBucketLocation")
-    for bucket in buckets(ctx):
-        key = (bucket.account, bucket.arn)
-        if key in judged or key in failed:
-            continue
-        yield ctx.finding(
-            Status.ERROR, resource_id=bucket.arn, account=bucket.account, region=bucket.region,
-            evidence=list(bucket.evidence), observed="not collected", expected=expected,
-            message=f"Bucket {bucket.name} is listed but its encryption configuration was not collected.",
+
+    def one(record: Item) -> Finding:
+        name = record.resource_id.rsplit(":", 1)[-1]
+        where: dict[str, Any] = {"resource_id": record.resource_id, "account": record.account,
+                                 "region": record.region, "expected": expected, "evidence": [record.ev]}
+        algorithms = default_algorithms(record)
+        if not algorithms:
+            return ctx.finding(Status.FAIL, **where, observed="no default encryption",
+                               message=f"Bucket {name} has no default encryption configured.")
+        return ctx.finding(
+            Status.PASS, **where, observed={"algorithms": algorithms},
+            message=f"Bucket {name} encrypts new objects by default with {', '.join(algorithms)}.",
         )
+
+    yield from ctx.each(ENCRYPTION, one)

@@ -276,7 +276,7 @@ def rotation_applies(meta: dict[str, Any]) -> bool:
     """Automatic rotation exists only for customer-managed symmetric keys with KMS key material."""
     return (
         meta.get("KeyManager") == "CUSTOMER"
-        and meta.get("KeySpec", meta.get("CustomerMasterKeySpec")) == "SYMMETRIC_DEFAULT"
+        and meta.get("KeySpec") == "SYMMETRIC_DEFAULT"
         and meta.get("Origin", "AWS_KMS") == "AWS_KMS"
         and meta.get("KeyState") in {"Enabled", "Disabled"}
     )

@@ -15,6 +15,11 @@ cookie values are session secrets and are never recorded. It also GETs
 apart: before any connection, each pinned client context writes a ClientHello into memory; a
 version it cannot offer (OpenSSL built without it, a system policy forbidding it) is recorded
 as an error with a remedy, never as a refusal, so it can never turn into a pass.
+
+What is in scope is what `[probes]` states: without the section the source is not configured
+(its checks are `error`, like every other unconfigured source); a list key left out of the
+section records its listing as failed (`NotConfigured`); an explicitly empty list is recorded as
+an empty listing naming the key (`"scope"`), a stated scope that the checks judge not_applicable.
 """
 
 from __future__ import annotations
@@ -42,6 +47,7 @@ from cryptography.hazmat.primitives.asymmetric import dsa, ec, ed448, ed25519, r
 
 from evidence import __version__
 from evidence.collectors.base import Collector, CollectorFailure, Sink
+from evidence.config import ProbesConfig
 from evidence.models import CollectionError, EvidenceRecord, iso, utc_now
 
 log = logging.getLogger(__name__)
@@ -60,6 +66,10 @@ PERMISSIONS: dict[str, tuple[str, ...]] = {
     "http.Get": (_HTTP_ACCESS,),
     "http.SecurityTxt": ("outbound HTTP(S) to /.well-known/security.txt on the listed urls' hosts",),
 }
+
+#: the evidence keys of the TLS and the HTTP probes (each group starts with its listing)
+TLS_KEYS = ("tls.ListEndpoints", "tls.Handshake", "tls.Certificate")
+HTTP_KEYS = ("http.ListUrls", "http.Get", "http.SecurityTxt")
 
 #: the protocol versions probed, lowest first, with the names `SSLSocket.version()` uses
 TLS_VERSIONS: dict[str, ssl.TLSVersion] = {
@@ -548,7 +558,10 @@ class ProbeCollector(Collector):
     permissions: ClassVar[Mapping[str, tuple[str, ...]]] = PERMISSIONS
 
     def not_configured(self) -> str | None:
-        # nothing to set up: an empty [probes] yields empty listings, judged not_applicable
+        # like every other source: no section is "not configured" (an error), never "nothing in
+        # scope"; an explicitly empty list in the section is a stated scope (see `collect`)
+        if self.config.probes is None:
+            return "no [probes] section in the configuration (tls_endpoints, urls)"
         return None
 
     # records ---------------------------------------------------------------
@@ -568,10 +581,17 @@ class ProbeCollector(Collector):
         ))
 
     # setup -----------------------------------------------------------------
-    def _targets(self) -> tuple[list[TlsTarget], list[str]]:
+    def _section(self) -> ProbesConfig:
+        cfg = self.config.probes
+        if cfg is None:
+            raise CollectorFailure("NotConfigured", self.not_configured() or "", "add a [probes] section",
+                                   user_error=True)
+        return cfg
+
+    def _targets(self, cfg: ProbesConfig) -> tuple[list[TlsTarget], list[str]]:
         try:
-            targets = [parse_endpoint(e) for e in self.config.probes.tls_endpoints]
-            urls = [u.strip() for u in self.config.probes.urls]
+            targets = [parse_endpoint(e) for e in cfg.tls_endpoints]
+            urls = [u.strip() for u in cfg.urls]
             for u in urls:
                 parse_url(u)
         except ProbeTargetError as exc:
@@ -579,9 +599,9 @@ class ProbeCollector(Collector):
                                    "fix the entry in the configuration", user_error=True) from exc
         return targets, urls
 
-    def _verify_context(self) -> ssl.SSLContext:
+    def _verify_context(self, cfg: ProbesConfig) -> ssl.SSLContext:
         ctx = ssl.create_default_context()  # system trust store, TLS 1.2+, hostname checking
-        ca_file = self.config.probes.ca_file
+        ca_file = cfg.ca_file
         if ca_file:
             path: Path = self.config.resolve(ca_file)
             try:
@@ -594,22 +614,37 @@ class ProbeCollector(Collector):
         return ctx
 
     # collection ------------------------------------------------------------
+    def _unstated(self, sink: Sink, key: str, name: str) -> bool:
+        """Record the listing `key` as not configured when `[probes]` does not state `name`."""
+        cfg = self._section()
+        if cfg.stated(name):
+            return False
+        self._fail(sink, key, {}, "", CollectionError(
+            code="NotConfigured",
+            message=f"[probes] has no {name}, so what to probe is not stated",
+            remedy=f"list them under [probes] {name}, or write {name} = [] to state there are none",
+        ))
+        return True
+
     def collect(self, sink: Sink, wanted: frozenset[str]) -> None:
-        targets, urls = self._targets()
-        timeout = self.config.probes.timeout_seconds
-        verify = self._verify_context()
+        cfg = self._section()
+        targets, urls = self._targets(cfg)
+        timeout = cfg.timeout_seconds
+        verify = self._verify_context(cfg)
         jobs: list[Callable[[], None]] = []
-        if wanted & {"tls.ListEndpoints", "tls.Handshake", "tls.Certificate"}:
+        # each listing names the configuration key that states it: an empty one is a stated,
+        # empty scope, and the checks' not_applicable findings say so
+        if wanted & set(TLS_KEYS) and not self._unstated(sink, "tls.ListEndpoints", "tls_endpoints"):
             self._record(sink, "tls.ListEndpoints", {}, "", {
                 "endpoints": [t.text for t in targets], "versions": list(TLS_VERSIONS),
-                "timeout_seconds": timeout, "ca_file": self.config.probes.ca_file,
+                "timeout_seconds": timeout, "ca_file": cfg.ca_file, "scope": "[probes] tls_endpoints",
             })
             offers = [build_offer(label) for label in TLS_VERSIONS] if "tls.Handshake" in wanted else []
             jobs += [partial(self._probe_tls, sink, wanted, t, offers, timeout, verify) for t in targets]
-        if wanted & {"http.ListUrls", "http.Get", "http.SecurityTxt"}:
+        if wanted & set(HTTP_KEYS) and not self._unstated(sink, "http.ListUrls", "urls"):
             sites = list(dict.fromkeys(security_txt_url(u) for u in urls))
             self._record(sink, "http.ListUrls", {}, "", {"urls": urls, "security_txt": sites,
-                                                         "timeout_seconds": timeout})
+                                                         "timeout_seconds": timeout, "scope": "[probes] urls"})
             client = httpx.Client(
                 verify=verify, timeout=timeout, follow_redirects=False, trust_env=False,
                 headers={"User-Agent": f"evidence/{__version__} (SOC 2 evidence probe)"},
