@@ -173,3 +173,25 @@ def test_plain_http_on_an_internet_facing_classic_load_balancer_fails(mocked_aws
     assert {k: f.status for k, f in tls.items()} == {"public": Status.NOT_APPLICABLE, "private": Status.NOT_APPLICABLE}
     verdict = {v.control_id: v.verdict for v in result.verdicts}["ENC-TRANSIT"]
     assert verdict is Status.FAIL
+
+
+def test_an_unreadable_ssl_policy_is_an_error_for_its_listeners_only(tmp_path: Path) -> None:
+    """Found by the shape fuzz: one policy without `SslProtocols` used to stop the whole check,
+    leaving every listener unjudged; now only the listeners using it are errors."""
+    from evidence.checks import elb
+    from tests.checks.test_aws_inventory_a import ACCOUNT, REGION, Estate
+
+    e = Estate(tmp_path)
+    lb = f"arn:aws:elasticloadbalancing:{REGION}:{ACCOUNT}:loadbalancer/app/web/1"
+    e.add("elbv2.DescribeLoadBalancers", {"LoadBalancers": [{"LoadBalancerArn": lb, "Type": "application",
+                                                              "Scheme": "internet-facing"}]})
+    listeners = [{"ListenerArn": f"{lb}/l{n}", "LoadBalancerArn": lb, "Protocol": "HTTPS", "Port": 443 + n,
+                  "SslPolicy": policy} for n, policy in enumerate(("strong", "odd"))]
+    e.add("elbv2.DescribeListeners", {"Listeners": listeners}, subject=lb)
+    policies = e.add("elbv2.DescribeSSLPolicies", {"SslPolicies": [
+        {"Name": "strong", "SslProtocols": ["TLSv1.2"]}, {"Name": "odd"}]})
+    found = {f.resource_id: f for f in e.judge(elb.listener_tls_min_version)}
+    assert found[f"{lb}/l0"].status is Status.PASS
+    odd = found[f"{lb}/l1"]
+    assert odd.status is Status.ERROR and "SslProtocols" in odd.message and policies in odd.evidence
+    assert set(found) == {f"{lb}/l0", f"{lb}/l1"}

@@ -151,13 +151,18 @@ class CheckContext(Generic[P]):
         if item is not None and not exc.record:
             at = f"{item.at}.{exc.field}" if item.at else exc.field
             exc = FieldError(at, exc.expected, exc.found, item.ev.path, item.resource_id)
-        rid = exc.resource_id or (item.resource_id if item else "") or self.check.source
+        # judging `item`, a field of another record it depends on (its policy, say) may be the
+        # unreadable one: the error is still this item's, and links both records
+        rid = (item.resource_id if item else "") or exc.resource_id or self.check.source
+        evidence: list[Evidence | str] = [item.ev] if item else []
+        if exc.record and (item is None or exc.record != item.ev.path):
+            evidence.append(exc.record)
         return self.finding(
             Status.ERROR,
             resource_id=rid,
             account=item.account if item else "",
             region=item.region if item else "",
-            evidence=[item.ev] if item else ([exc.record] if exc.record else []),
+            evidence=evidence,
             observed=f"{exc.field}: {exc.found}",
             expected=f"{exc.field}: {exc.expected}",
             message=f"Cannot judge this resource: {exc.describe()}.",

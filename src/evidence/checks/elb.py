@@ -6,7 +6,7 @@ from collections.abc import Iterator
 from typing import Any
 
 from evidence.checks.base import CheckContext, check
-from evidence.checks.inventory import Inventory, Item
+from evidence.checks.inventory import FieldError, Inventory, Item
 from evidence.checks.params import NoParams
 from evidence.checks.protocols import MinTlsParams, parse_min_tls, protocol_version, version_label
 from evidence.models import Finding, Status
@@ -36,12 +36,15 @@ CLASSIC_LOAD_BALANCERS = Inventory(
 CLASSIC_POLICIES = Inventory("elb.DescribeLoadBalancerPolicies", items="PolicyDescriptions", id="PolicyName")
 
 
-def _policies(ctx: CheckContext[Any]) -> dict[tuple[str, str, str], tuple[list[str], Evidence]]:
-    """(account, region, policy name) -> (protocols it allows, its evidence)."""
-    out: dict[tuple[str, str, str], tuple[list[str], Evidence]] = {}
+def _policies(ctx: CheckContext[Any]) -> dict[tuple[str, str, str], tuple[list[str], Evidence] | FieldError]:
+    """(account, region, policy name) -> (protocols it allows, its evidence), or why they cannot
+    be read (an error for the listeners using that policy only)."""
+    out: dict[tuple[str, str, str], tuple[list[str], Evidence] | FieldError] = {}
     for pol in ctx.items(SSL_POLICIES):
-        protocols = [str(p) for p in pol.need("SslProtocols", list)]
-        out[(pol.account, pol.region, pol.name)] = (protocols, pol.ev)
+        try:
+            out[(pol.account, pol.region, pol.name)] = ([str(p) for p in pol.need("SslProtocols", list)], pol.ev)
+        except FieldError as exc:
+            out[(pol.account, pol.region, pol.name)] = exc
     return out
 
 
@@ -75,6 +78,8 @@ def listener_tls_min_version(ctx: CheckContext[MinTlsParams]) -> Iterator[Findin
                 Status.ERROR, **where, evidence=[listener.ev], observed=name, expected=expected,
                 message=f"SSL policy {name!r} of this listener was not described, so its protocols are unknown.",
             )
+        if isinstance(found, FieldError):
+            raise found
         protocols, pev = found
         versions = [(protocol_version(p), p) for p in protocols]
         unknown = [p for v, p in versions if v is None]
