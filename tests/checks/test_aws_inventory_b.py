@@ -236,7 +236,7 @@ def test_shield_protections_under_an_unexpected_key_are_unknown_not_none(tmp_pat
 
 
 @pytest.mark.parametrize(("chk", "key", "response", "path"), [
-    (residency.instance_residency, "ec2.DescribeInstances", {"Reservation": []}, "Reservations"),
+    (residency.instance_residency, "ec2.DescribeInstances", {"Reservation": []}, "Reservations[].Instances"),
     (residency.regions_examined, "ec2.DescribeRegions", {"RegionList": []}, "Regions"),
     (residency.bucket_residency, "s3.ListBuckets", {"Bucket": [{"Name": "b"}]}, "Buckets"),
     (residency.table_residency, "dynamodb.ListTables", {"Tables": ["t"]}, "TableNames"),
@@ -351,18 +351,29 @@ def test_a_bucket_location_without_its_field_is_an_error_not_us_east_1(tmp_path:
     assert found["arn:aws:s3:::virginia"].status is Status.PASS  # null is us-east-1, as AWS says
 
 
-def test_instances_are_judged_one_by_one_and_their_reservation_accounted_for(tmp_path: Path) -> None:
+def test_the_instances_of_every_reservation_are_judged_one_by_one(tmp_path: Path) -> None:
     e = Estate(tmp_path)
-    e.add("ec2.DescribeInstances", {"Reservations": [{"ReservationId": "r-1", "Instances": [
-        {"InstanceId": "i-live", "State": {"Name": "running"}},
-        {"InstanceId": "i-gone", "State": {"Name": "terminated"}},
-        {"InstanceId": "i-stateless"}]}]})
+    e.add("ec2.DescribeInstances", {"Reservations": [
+        {"ReservationId": "r-1", "Instances": [
+            {"InstanceId": "i-live", "State": {"Name": "running"}},
+            {"InstanceId": "i-gone", "State": {"Name": "terminated"}},
+            {"InstanceId": "i-stateless"}]},
+        {"ReservationId": "r-2", "Instances": [{"InstanceId": "i-other", "State": {"Name": "stopped"}}]}]})
     found = by_id(e.judge(residency.instance_residency))
     arn = f"arn:aws:ec2:{REGION}:{ACCOUNT}:instance/"
     assert {k: f.status for k, f in found.items()} == {
         arn + "i-live": Status.PASS, arn + "i-gone": Status.NOT_APPLICABLE, arn + "i-stateless": Status.ERROR,
-        "r-1": Status.NOT_APPLICABLE}
-    assert "State" in found[arn + "i-stateless"].message
+        arn + "i-other": Status.PASS}
+    assert "Reservations[0].Instances[2].State" in found[arn + "i-stateless"].message
+    assert "terminated" in found[arn + "i-gone"].message
+
+
+def test_a_reservation_without_its_instances_is_an_error_naming_it(tmp_path: Path) -> None:
+    e = Estate(tmp_path)
+    page = e.add("ec2.DescribeInstances", {"Reservations": [{"ReservationId": "r-1", "Instance": []}]})
+    (finding,) = e.judge(residency.instance_residency)
+    assert finding.status is Status.ERROR and finding.evidence == [page]
+    assert "Reservations[0] has no 'Instances'" in finding.message
 
 
 def test_rds_cluster_members_are_skipped_with_their_cluster_named(tmp_path: Path) -> None:

@@ -512,7 +512,11 @@ def show_path(path: Path_) -> str:
 
 
 def dotted(path: str | None) -> Path_:
-    return tuple(path.split(".")) if path else ()
+    """A declared path as walked: `"Reservations[].Instances"` is Reservations, each element, Instances."""
+    parts: list[str] = []
+    for part in path.split(".") if path else ():
+        parts.extend((part[:-2], "[]") if part.endswith("[]") else (part,))
+    return tuple(parts)
 
 
 def inventory_problems(inv: Inventory, root: Node) -> list[str]:

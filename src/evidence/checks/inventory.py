@@ -10,7 +10,9 @@ reason); a page whose items are not where declared is an `error`, never "nothing
                           resource_type="AWS::ElasticLoadBalancingV2::Listener", parent=LOAD_BALANCERS)
 
 - `items` is a dotted path to the list in each page (`"[]"`: the page itself is the list;
-  `None`: each record is one resource, such as an account setting);
+  `None`: each record is one resource, such as an account setting); a segment ending in `[]`
+  walks every element of that list (`"Reservations[].Instances"`: the instances of every
+  reservation);
 - `id` is a dotted path in an item to the field that names it (`""`: the item is its name);
 - `resource_id` builds the finding's resource id (an ARN the API does not give) from the
   item's id and its record; by default it is the id itself;
@@ -224,6 +226,32 @@ def _walk(response: Any, path: str) -> tuple[Any, str | None]:
     return node, None
 
 
+def _item_lists(response: Any, path: str) -> tuple[list[tuple[str, Any]], str | None]:
+    """Each value at `path` with where it sits (several when a segment ends in `[]`), or why
+    the page does not hold them."""
+    if path == TOP:
+        return [("", response)], None
+    nodes: list[tuple[str, Any]] = [("", response)]
+    for part in path.split("."):
+        name, flat = (part[:-2], True) if part.endswith("[]") else (part, False)
+        nxt: list[tuple[str, Any]] = []
+        for at, node in nodes:
+            label = f"{at}.{name}" if at else name
+            if not isinstance(node, dict):
+                return [], f"{at or 'the page'} is {_found(node)}, not an object holding '{name}'"
+            if name not in node:
+                return [], f"{at or 'the page'} has no '{name}'" if at else f"the page has no '{path}'"
+            value = node[name]
+            if not flat:
+                nxt.append((label, value))
+            elif isinstance(value, list):
+                nxt.extend((f"{label}[{n}]", v) for n, v in enumerate(value))
+            else:
+                return [], f"'{label}' is {_found(value)}, not a list"
+        nodes = nxt
+    return nodes, None
+
+
 def read_listing(inv: Inventory, index: EvidenceIndex) -> Listing:
     """Every item of every successful page of `inv.key`, with each page's shape problems."""
     out = Listing(inv)
@@ -237,21 +265,23 @@ def read_listing(inv: Inventory, index: EvidenceIndex) -> Listing:
             if one is not None:
                 out.items.append(one)
             continue
-        found, why = _walk(ev.response, inv.items)
+        lists, why = _item_lists(ev.response, inv.items)
         if why is not None and inv.count is not None:
             count, _ = _walk(ev.response, inv.count)
             if type(count) is int and count == 0:
-                found, why = [], None  # the API leaves the items out of an empty page
-        if why is None and not isinstance(found, list):
-            why = f"'{inv.items}' is {_found(found)}, not a list"
+                lists, why = [], None  # the API leaves the items out of an empty page
+        if why is None:
+            bad = next(((at, found) for at, found in lists if not isinstance(found, list)), None)
+            if bad is not None:
+                why = f"'{bad[0] or inv.items}' is {_found(bad[1])}, not a list"
         if why is not None:
             out.problems.append(PageProblem(inv, ev, inv.items, why))
             continue
-        label = "" if inv.items == TOP else inv.items
-        for n, value in enumerate(found):
-            item = _item(inv, value, ev, f"{label}[{n}]", out)
-            if item is not None:
-                out.items.append(item)
+        for label, found in lists:
+            for n, value in enumerate(found):
+                item = _item(inv, value, ev, f"{label}[{n}]", out)
+                if item is not None:
+                    out.items.append(item)
     return out
 
 

@@ -7,8 +7,8 @@ also needs proof that every region the account has enabled was examined
 (`aws.residency.regions_examined`); with `aws.regions = ["all"]` it is.
 
 Populations: every listed bucket, standalone DB instance (an instance of a DB cluster is judged
-as its cluster, which is judged too), table, volume, and EC2 reservation (each of its instances
-judged, terminated ones skipped).
+as its cluster, which is judged too), table, volume, and EC2 instance of every listed reservation (terminated
+ones skipped).
 """
 
 from __future__ import annotations
@@ -37,8 +37,13 @@ REGIONAL_LISTINGS = (
 
 #: one GetBucketLocation record per bucket listed without its `BucketRegion`, its subject the bucket ARN
 LOCATIONS = Inventory("s3.GetBucketLocation", items=None)
-RESERVATIONS = Inventory("ec2.DescribeInstances", items="Reservations", id="ReservationId",
-                         resource_type="AWS::EC2::Reservation")
+def instance_arn(instance_id: str, ev: Evidence) -> str:
+    return f"arn:aws:ec2:{ev.region}:{ev.account}:instance/{instance_id}"
+
+
+#: the instances of every reservation DescribeInstances lists
+INSTANCES_LISTED = Inventory("ec2.DescribeInstances", items="Reservations[].Instances", id="InstanceId",
+                             resource_type="AWS::EC2::Instance", resource_id=instance_arn)
 #: one DescribeRegions record per account, as the account it is about
 ENABLED_REGIONS = Inventory("ec2.DescribeRegions", items=None, resource_type=ACCOUNT_TYPE,
                             resource_id=account_resource)
@@ -161,39 +166,16 @@ def volume_residency(ctx: CheckContext[ResidencyParams]) -> Iterator[Finding]:
     id="aws.ec2.instance_residency",
     source="aws",
     description="Every EC2 instance (not terminated) in the examined regions is in allowed_regions.",
-    inventory=RESERVATIONS,
+    inventory=INSTANCES_LISTED,
     params=ResidencyParams,
-    resource_type="AWS::EC2::Instance",
 )
 def instance_residency(ctx: CheckContext[ResidencyParams]) -> Iterator[Finding]:
-    def reservation(res: Item) -> list[Finding]:
-        # the instances are the population; a reservation (the launch request holding them) is
-        # what DescribeInstances lists, so it is accounted for with its own not_applicable finding
-        out: list[Finding] = []
-        instances: list[str] = []
-        for part in res.parts("Instances"):
-            iid = part.need("InstanceId", str)  # unnamed: an error for the whole reservation
-            instances.append(iid)
-            inst = Item(part.value, part.ev, f"arn:aws:ec2:{res.region}:{res.account}:instance/{iid}", iid, part.at)
-            try:
-                state = inst.need("State.Name", str)
-            except FieldError as exc:
-                out.append(ctx.field_error(exc, inst))
-                continue
-            if state == "terminated":
-                out.append(ctx.skip(inst, "terminated instance"))
-            else:
-                out.append(_judge(ctx, inst, region=inst.region, kind="Instance", label=iid))
-        out.append(ctx.finding(
-            Status.NOT_APPLICABLE, resource_id=res.resource_id, account=res.account, region=res.region,
-            resource_type=RESERVATIONS.resource_type, evidence=[res.ev], observed="out of scope",
-            expected="in scope of this check",
-            message=f"Not judged by this check: reservation {res.name} holds instance(s) "
-            f"{', '.join(instances) or 'none'}, each judged on its own.",
-        ))
-        return out
+    def one(inst: Item) -> Finding:
+        if inst.need("State.Name", str) == "terminated":
+            return ctx.skip(inst, "terminated instance")
+        return _judge(ctx, inst, region=inst.region, kind="Instance", label=inst.name)
 
-    yield from ctx.each(RESERVATIONS, reservation)
+    yield from ctx.each(INSTANCES_LISTED, one)
 
 
 @check(
