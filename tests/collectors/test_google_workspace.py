@@ -314,6 +314,32 @@ def test_5xx_and_429_are_retried_and_the_run_succeeds(
     assert len(gw_findings(result, "google_workspace.users_2sv_enrolled")) == 7
 
 
+def test_users_page_under_an_unexpected_key_is_an_error_for_every_check_and_exits_3(
+    gw_config: Callable[..., dict[str, Any]], tmp_path: Path, run_evidence: RunFn
+) -> None:
+    """Issue 11, acceptance 1 (Google): a users page that holds its users under `members` (an
+    API that changed shape) is an error naming the page for every Workspace check, never
+    "no users in scope"; the run exits 3."""
+    people = [compliant(ADMIN, isAdmin=True), compliant("cto@zaptic.example", isAdmin=True)]
+    with FakeWorkspace(people, page_size=5) as ws:
+        key = tmp_path / "ws-key.json"
+        key.write_text(json.dumps(ws.service_account_info()), encoding="utf-8")
+        ws.inject(USERS_PATH, 200, times=1, body={"kind": "admin#directory#users", "members": people})
+        result = run_evidence(gw_config(credentials_file=str(key), api_endpoint=ws.api_endpoint),
+                              only={"google_workspace"})
+    findings = gw_findings(result)
+    assert {f.check_id for f in findings} == {
+        f"google_workspace.{name}" for name in ("users_2sv_enrolled", "users_2sv_enforced", "super_admin_count",
+                                                "super_admins_2sv", "inactive_users")}
+    assert findings and all(f.status is Status.ERROR for f in findings)
+    for f in findings:
+        [page] = f.evidence
+        assert page in f.message and "the page has no 'users'" in f.message
+    verdicts = {v.control_id: v.verdict for v in result.verdicts}
+    assert verdicts["WORKFORCE-IDENTITY"] is Status.ERROR and verdicts["ACCESS-LIFECYCLE"] is Status.ERROR
+    assert result.exit_code == 3
+
+
 def test_retries_that_run_out_are_an_error_never_a_pass(
     fake: FakeWorkspace, gw_config: Callable[..., dict[str, Any]], run_evidence: RunFn
 ) -> None:
