@@ -36,6 +36,7 @@ import time
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -203,9 +204,7 @@ def seed_cell(pool: ThreadPoolExecutor, account: str, region: str, n: int) -> li
     ]
     # one job per kind, creating its N resources in turn: moto's backends are not safe against
     # concurrent creates of one kind (e.g. security groups), and the kinds still run side by side
-    jobs: list[Callable[[], Any]] = [
-        lambda make=make: [_idempotent(lambda i=i: make(i)) for i in range(n)] for make in makers
-    ]
+    jobs: list[Callable[[], Any]] = [partial(_create_each, make, n) for make in makers]
     jobs.append(lambda: c["ec2"].run_instances(ImageId="ami-12c6146b", MinCount=n, MaxCount=n))
     return [pool.submit(job) for job in jobs]
 
@@ -213,6 +212,12 @@ def seed_cell(pool: ThreadPoolExecutor, account: str, region: str, n: int) -> li
 #: what a create answers when a retried request had already succeeded
 _EXISTS = {"EntityAlreadyExists", "BucketAlreadyOwnedByYou", "BucketAlreadyExists", "DBInstanceAlreadyExists",
            "ResourceInUseException", "DuplicateLoadBalancerName", "InvalidGroup.Duplicate"}
+
+
+def _create_each(make: Callable[[int], Any], n: int) -> None:
+    """`make(0)` ... `make(n - 1)`, each tolerating "already exists" and moto's bare 500s."""
+    for i in range(n):
+        _idempotent(partial(make, i))
 
 
 def _idempotent(job: Callable[[], Any], attempts: int = 5) -> None:
@@ -238,7 +243,7 @@ def _idempotent(job: Callable[[], Any], attempts: int = 5) -> None:
 def seed_users(pool: ThreadPoolExecutor, account: str, n: int) -> list[Any]:
     session, cfg = _session(account)
     iam = session.client("iam", region_name=HOME, config=cfg)
-    return [pool.submit(lambda: [_idempotent(lambda i=i: iam.create_user(UserName=f"user-{i}")) for i in range(n)])]
+    return [pool.submit(_create_each, lambda i: iam.create_user(UserName=f"user-{i}"), n)]
 
 
 def seed(n: int, threads: int) -> float:

@@ -26,7 +26,7 @@ from evidence.catalog import load_catalog
 from evidence.judge import Attachment, Judging, Waiver, controls_json, findings_json
 from evidence.models import ControlVerdict, EvidenceRecord, Finding, Status, iso, verdict_of
 from evidence.records import EvidenceWriter
-from evidence.report import CHECKS_FILE, FORMATS, OUTPUTS, load_bundle, write_reports
+from evidence.reports import CHECKS_FILE, FORMATS, OUTPUTS, load_bundle, write_reports
 
 REGIONS = ["eu-west-2", "us-east-1", "eu-west-1", "us-west-2"]
 ACCOUNTS = ["123456789012", "210987654321", "345678901234"]

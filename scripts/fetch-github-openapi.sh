@@ -11,7 +11,7 @@
 #
 # The document ends up at
 #   .cache/octokit-openapi/node_modules/@octokit/openapi/generated/api.github.com.json
-# (evidence.fakes.openapi looks there, unless GITHUB_OPENAPI_JSON names a file).
+# (tests/fakes/openapi.py looks there, unless GITHUB_OPENAPI_JSON names a file).
 set -euo pipefail
 
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"

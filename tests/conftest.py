@@ -12,10 +12,10 @@ import pytest
 from moto import mock_aws
 
 from evidence.config import parse_config
-from evidence.fakes.openapi import OpenAPIDocumentMissing, OpenAPISpec, locate_openapi_document
 from evidence.models import Period
 from evidence.registry import Registry
 from evidence.runner import Runner, RunResult
+from tests.fakes.openapi import OpenAPIDocumentMissing, OpenAPISpec, locate_openapi_document
 
 PERIOD = Period.parse("2026-Q4")
 
@@ -118,7 +118,7 @@ class AwsCallLog:
         self.calls: set[tuple[str, str]] = set()
 
     def handler(self, model: Any, context: dict[str, Any] | None = None, **_: Any) -> None:
-        from evidence.collectors.aws import USER_AGENT_APPID
+        from evidence.collectors.aws_calls import USER_AGENT_APPID
 
         config = (context or {}).get("client_config")
         if getattr(config, "user_agent_appid", None) == USER_AGENT_APPID:
@@ -126,7 +126,7 @@ class AwsCallLog:
 
     def undeclared(self) -> list[str]:
         """Keys called but missing from the collector's PERMISSIONS (so from `evidence permissions`)."""
-        from evidence.collectors.aws import PERMISSIONS
+        from evidence.collectors.aws_permissions import PERMISSIONS
 
         return sorted({f"{s}.{o}" for s, o in self.calls} - set(PERMISSIONS))
 

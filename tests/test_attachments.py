@@ -17,7 +17,7 @@ from evidence.attachments import AttachmentError, attach, for_run, load_attachme
 from evidence.bundle import verify
 from evidence.catalog import load_catalog
 from evidence.cli import UserError, cli
-from evidence.drift import EXIT_DRIFT
+from evidence.history import EXIT_DRIFT
 from evidence.models import Status, utc_now
 from evidence.registry import Registry
 from tests.test_notify import HttpReceiver, alerts_toml, pipeline, write_config

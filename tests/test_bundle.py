@@ -12,9 +12,9 @@ from click.testing import CliRunner
 
 from evidence.bundle import verify
 from evidence.cli import cli
-from evidence.demo import seed_transit
+from evidence.demo.aws import seed_transit
+from evidence.evaluate import evaluate
 from evidence.registry import Registry
-from evidence.runner import evaluate
 from tests.conftest import RunFn
 
 

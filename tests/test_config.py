@@ -8,7 +8,16 @@ import pytest
 from click.testing import CliRunner
 
 from evidence.cli import cli
-from evidence.config import ConfigError, load_config
+from evidence.collectors.aws_config import AwsConfig
+from evidence.collectors.github_config import GitHubConfig
+from evidence.collectors.probe_config import ProbesConfig
+from evidence.config import Config, ConfigError, load_config
+
+
+def _aws(cfg: Config) -> AwsConfig:
+    section = cfg.section("aws", AwsConfig)
+    assert section is not None
+    return section
 
 
 def _run(args: list[str]) -> tuple[int, str]:
@@ -48,9 +57,9 @@ def test_bad_config_is_one_line_exit_2(tmp_path: Path, text: str, named: str) ->
 def test_real_regions_and_all_are_accepted(tmp_path: Path) -> None:
     path = tmp_path / "evidence.toml"
     path.write_text('[aws]\nregions = ["eu-west-2", "us-east-1", "ap-southeast-2", "us-gov-west-1"]\n')
-    assert load_config(path).aws.regions[-1] == "us-gov-west-1"
+    assert _aws(load_config(path)).regions[-1] == "us-gov-west-1"
     path.write_text('[aws]\nregions = ["all"]\n')
-    assert load_config(path).aws.regions == ["all"]
+    assert _aws(load_config(path)).regions == ["all"]
 
 
 def test_missing_config_file_is_named(tmp_path: Path) -> None:
@@ -69,8 +78,8 @@ def test_unreadable_config_file_is_named(tmp_path: Path) -> None:
 
 def test_defaults_need_no_file() -> None:
     cfg = load_config(None)
-    assert cfg.aws.regions == ["eu-west-2"]
-    assert cfg.github is None
+    assert _aws(cfg).regions == ["eu-west-2"]  # [aws] absent: its defaults
+    assert cfg.section("github", GitHubConfig) is None  # [github] absent: not configured
 
 
 def test_bad_period_is_a_usage_error() -> None:
@@ -90,8 +99,8 @@ def test_a_wrong_typed_secret_is_not_echoed(tmp_path: Path) -> None:
 def test_probes_absent_is_none_and_an_explicit_empty_list_is_stated(tmp_path: Path) -> None:
     path = tmp_path / "evidence.toml"
     path.write_text("[aws]\nregions = [\"eu-west-2\"]\n")
-    assert load_config(path).probes is None
+    assert load_config(path).section("probes", ProbesConfig) is None
     path.write_text("[probes]\ntls_endpoints = []\n")
-    probes = load_config(path).probes
+    probes = load_config(path).section("probes", ProbesConfig)
     assert probes is not None and probes.tls_endpoints == [] and probes.urls == []
     assert probes.stated("tls_endpoints") and not probes.stated("urls")

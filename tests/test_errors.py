@@ -18,7 +18,7 @@ from evidence.checks.inventory import Inventory
 from evidence.checks.params import NoParams
 from evidence.collectors.aws import AwsCollector
 from evidence.config import Config, parse_config
-from evidence.demo import make_certificate
+from evidence.demo.certificates import make_certificate
 from evidence.models import Finding, Period, Status
 from evidence.registry import Registry
 from evidence.runner import Runner

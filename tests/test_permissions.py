@@ -16,7 +16,8 @@ import boto3
 from click.testing import CliRunner
 
 from evidence.cli import cli, permissions_document
-from evidence.collectors.aws import PERMISSIONS, AwsCollector
+from evidence.collectors.aws import AwsCollector
+from evidence.collectors.aws_permissions import PERMISSIONS
 from evidence.config import parse_config
 from evidence.registry import Registry
 from tests.checks.awshelp import no_default_amis  # noqa: F401  (autouse)
@@ -42,7 +43,7 @@ def test_every_key_a_check_reads_has_a_permission(registry: Registry) -> None:
 
 
 def test_a_full_aws_run_calls_only_declared_operations(mocked_aws: None, run_evidence: RunFn) -> None:
-    from evidence.demo import seed_estate
+    from evidence.demo.aws import seed_estate
 
     seed_estate(boto3.Session(), ["eu-west-2"])
     run_evidence({"aws": {"regions": ["eu-west-2"]}}, only={"aws"})

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import shutil
 import textwrap
 from pathlib import Path
@@ -17,10 +18,20 @@ from evidence.registry import Registry
 from evidence.runner import Runner
 
 PLUGIN = '''
+from pydantic import Field
+
 from evidence.checks.base import CheckContext, check
 from evidence.checks.inventory import Inventory
 from evidence.collectors.base import Collector, Sink
+from evidence.config import Section
 from evidence.models import EvidenceRecord, Status, iso, utc_now
+
+
+class WeatherConfig(Section):
+    """[weather]: the cities to look at."""
+
+    cities: list[str] = Field(min_length=1)
+    units: str = "metric"
 
 
 class WeatherCollector(Collector):
@@ -28,11 +39,18 @@ class WeatherCollector(Collector):
     description = "A pretend weather service"
     permission_kind = "API scope"
     permissions = {"weather.GetForecast": ("forecast:read",)}
+    title = "Weather"
+    config_model = WeatherConfig
+
+    @classmethod
+    def scope(cls, section):
+        return [("Cities forecast", ", ".join(section.cities))] if isinstance(section, WeatherConfig) else []
 
     def collect(self, sink: Sink, wanted: frozenset[str]) -> None:
-        sink.record(EvidenceRecord(source="weather", service="weather", operation="GetForecast",
-                                   collected_at=iso(utc_now()), subject="london",
-                                   response={"city": "london", "sunny": False}))
+        for city in self.settings(WeatherConfig).cities:
+            sink.record(EvidenceRecord(source="weather", service="weather", operation="GetForecast",
+                                       collected_at=iso(utc_now()), subject=city,
+                                       response={"city": city, "sunny": False}))
 
 
 FORECASTS = Inventory("weather.GetForecast", items=None, id="city", resource_type="City")
@@ -91,8 +109,8 @@ def test_out_of_tree_plugin_is_listed_and_runs(plugin_on_path: Path, tmp_path: P
     registry = Registry.load()
     assert not registry.errors
     result = Runner(
-        config=parse_config({}), registry=registry, period=Period.parse("2026-Q4"), out=tmp_path / "out",
-        only={"weather"}, catalog_dir=_catalog_with_weather(tmp_path),
+        config=parse_config({"weather": {"cities": ["london"]}}), registry=registry, period=Period.parse("2026-Q4"),
+        out=tmp_path / "out", only={"weather"}, catalog_dir=_catalog_with_weather(tmp_path),
     ).run()
     (finding,) = result.findings
     assert (finding.control_id, finding.check_id, finding.status) == ("WEATHER", "weather.sunny", Status.FAIL)
@@ -100,6 +118,52 @@ def test_out_of_tree_plugin_is_listed_and_runs(plugin_on_path: Path, tmp_path: P
     assert result.bundle is not None and (result.bundle / finding.evidence[0]).is_file()
     assert [v.control_id for v in result.verdicts] == ["WEATHER"]
     assert result.exit_code == 1
+
+
+def test_a_plugin_section_is_validated_with_the_plugins_own_model(plugin_on_path: Path, tmp_path: Path) -> None:
+    """Issue 12, acceptance 3: an out-of-tree collector brings its own `[weather]` section; a wrong
+    type there is the usual one line naming the key, exit 2, before any collection."""
+    config = tmp_path / "evidence.toml"
+    config.write_text('[weather]\ncities = "london"\n', encoding="utf-8")
+    out = tmp_path / "out"
+    ran = CliRunner().invoke(cli, ["run", "--config", str(config), "--only", "weather", "--out", str(out),
+                                   "--catalog", str(_catalog_with_weather(tmp_path))])
+    assert ran.exit_code == 2
+    assert ran.output.strip().splitlines() == [
+        f"evidence: error: {config}: key 'weather.cities': Input should be a valid list (got str)"]
+    assert not out.exists() or not any(out.rglob("manifest.json"))
+    config.write_text("[weather]\ncities = []\n", encoding="utf-8")
+    empty = CliRunner().invoke(cli, ["run", "--config", str(config), "--only", "weather", "--out", str(out)])
+    assert empty.exit_code == 2 and "key 'weather.cities'" in empty.output and "at least 1 item" in empty.output
+
+
+def test_a_plugin_without_its_section_is_not_configured(plugin_on_path: Path, tmp_path: Path) -> None:
+    result = Runner(
+        config=parse_config({}), registry=Registry.load(), period=Period.parse("2026-Q4"), out=tmp_path / "out",
+        only={"weather"}, catalog_dir=_catalog_with_weather(tmp_path),
+    ).run()
+    (finding,) = result.findings
+    assert finding.status is Status.ERROR
+    assert finding.message == "weather evidence was not collected: no [weather] section in the configuration"
+    why = "not collected: no [weather] section in the configuration"
+    assert result.manifest["scope"]["sources"] == {"weather": why}
+
+
+def test_a_plugins_scope_is_in_the_manifest_and_on_the_report_cover(plugin_on_path: Path, tmp_path: Path) -> None:
+    """Issue 12, acceptance 3: the collector says what it looked at; the manifest records it and
+    the report's cover shows it, with no source-specific code in the core."""
+    from evidence.pipeline import make_runner
+
+    result = make_runner(
+        parse_config({"weather": {"cities": ["london", "leeds"]}}), Registry.load(), Period.parse("2026-Q4"),
+        tmp_path / "out", only={"weather"}, catalog_dir=_catalog_with_weather(tmp_path),
+    ).run()
+    assert result.bundle is not None
+    manifest = json.loads((result.bundle / "manifest.json").read_text(encoding="utf-8"))
+    rows = [["Cities forecast", "london, leeds"]]
+    assert manifest["scope"]["details"] == {"weather": {"title": "Weather", "rows": rows}}
+    cover = (result.bundle / "report.html").read_text(encoding="utf-8")
+    assert "Cities forecast" in cover and "london, leeds" in cover
 
 
 def test_a_plugin_that_fails_to_load_is_reported_and_fails_the_run(

@@ -26,7 +26,7 @@ from evidence.signing import (
     signer_for,
 )
 from tests.conftest import RunFn
-from tests.report_support import shared_demo_bundle
+from tests.reports.support import shared_demo_bundle
 
 
 @pytest.fixture(scope="session")

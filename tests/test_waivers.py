@@ -14,7 +14,7 @@ from evidence.catalog import load_catalog
 from evidence.models import Status, utc_now
 from evidence.registry import Registry
 from evidence.waivers import WaiverError, load_waivers
-from tests.test_drift import CONFIG_AWS, ONLY, TLS_CHECK, seed_estate, weaken_tls
+from tests.history.support import CONFIG_AWS, ONLY, TLS_CHECK, seed_estate, weaken_tls
 from tests.test_notify import HttpReceiver, alerts_toml, pipeline, write_config
 
 TODAY = utc_now().date()

@@ -5,7 +5,7 @@ listed goes unjudged and an error is never a pass."""
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 
 from evidence.checks.base import Check, CheckContext
@@ -19,13 +19,19 @@ from evidence.records import Evidence, EvidenceIndex, IndexEntry
 log = logging.getLogger(__name__)
 
 
-def scope_of(entry: IndexEntry, subject: str) -> str:
-    """The resource a failed call was about: its subject, else (AWS) an ARN for the scope it
-    listed, else account/region."""
+#: source -> how that source names the scope of a failed call that has no subject, from the
+#: call's (service, account, region); each collector says (`Collector.failed_scope`)
+ScopeNames = Mapping[str, Callable[[str, str, str], str]]
+
+
+def scope_of(entry: IndexEntry, subject: str, names: ScopeNames | None = None) -> str:
+    """The resource a failed call was about: its subject, else the scope it listed as its
+    source names it (an AWS ARN with a wildcard, say), else account/region."""
     if subject:
         return subject
-    if entry.source == "aws" and entry.account:
-        return f"arn:aws:{entry.service}:{entry.region}:{entry.account}:*"
+    name = (names or {}).get(entry.source)
+    if name is not None:
+        return name(entry.service, entry.account, entry.region)
     parts = [p for p in (entry.account, entry.region) if p]
     return "/".join(parts) or entry.source
 
@@ -51,7 +57,7 @@ def _covers(findings: Iterable[Finding]) -> Callable[[Item], bool]:
     return covered
 
 
-def _shape_findings(ctx: CheckContext[Any], listings: Iterable[Listing]) -> list[Finding]:
+def _shape_findings(ctx: CheckContext[Any], listings: Iterable[Listing], names: ScopeNames) -> list[Finding]:
     """One `error` per page whose items are not where declared (or an item without its id)."""
     out: list[Finding] = []
     for listing in listings:
@@ -60,7 +66,7 @@ def _shape_findings(ctx: CheckContext[Any], listings: Iterable[Listing]) -> list
             out.append(
                 ctx.finding(
                     Status.ERROR,
-                    resource_id=problem.ev.record.subject or scope_of(_entry_of(problem.ev), ""),
+                    resource_id=problem.ev.record.subject or scope_of(_entry_of(problem.ev), "", names),
                     resource_type="",
                     account=problem.ev.account,
                     region=problem.ev.region,
@@ -81,7 +87,7 @@ def _entry_of(ev: Evidence) -> IndexEntry:
     return IndexEntry(ev.path, rec.source, rec.service, rec.operation, rec.account, rec.region, rec.ok, rec.subject)
 
 
-def _failed_calls(ctx: CheckContext[Any], chk: Check, index: EvidenceIndex) -> list[Finding]:
+def _failed_calls(ctx: CheckContext[Any], chk: Check, index: EvidenceIndex, names: ScopeNames) -> list[Finding]:
     findings: list[Finding] = []
     seen: set[tuple[str, str, str, str]] = set()
     for key in chk.requires:
@@ -91,7 +97,7 @@ def _failed_calls(ctx: CheckContext[Any], chk: Check, index: EvidenceIndex) -> l
             ev = index.load(entry)
             err = ev.record.error
             assert err is not None
-            resource = scope_of(entry, ev.record.subject)
+            resource = scope_of(entry, ev.record.subject, names)
             marker = (resource, entry.account, entry.region, key + err.code)
             if marker in seen:
                 continue
@@ -127,9 +133,13 @@ def _source_error(chk: Check, control_id: str, judging: Judging, index: Evidence
     ]
 
 
-def run_check(chk: Check, control_id: str, judging: Judging, index: EvidenceIndex) -> list[Finding]:
+def run_check(
+    chk: Check, control_id: str, judging: Judging, index: EvidenceIndex, scope_names: ScopeNames | None = None
+) -> list[Finding]:
     """Judge one check for one control, including the failures, malformed pages, unjudged
-    resources and empty listings around it."""
+    resources and empty listings around it (`scope_names`: how each source names the scope of
+    a failed call without a subject)."""
+    names = scope_names or {}
     reason = judging.sources.get(chk.source)
     if reason is not None:
         return _source_error(chk, control_id, judging, index, f"{chk.source} evidence was not collected: {reason}")
@@ -152,10 +162,10 @@ def run_check(chk: Check, control_id: str, judging: Judging, index: EvidenceInde
                 expected=f"{root} collected",
             )
         )
-    findings.extend(_failed_calls(ctx, chk, index))
+    findings.extend(_failed_calls(ctx, chk, index, names))
     chain = [ctx.listing(i) for i in inv.chain()]
     extra = [ctx.listing(i) for other in chk.listings for i in other.chain()]
-    findings.extend(_shape_findings(ctx, {id(li): li for li in [*chain, *extra]}.values()))
+    findings.extend(_shape_findings(ctx, {id(li): li for li in [*chain, *extra]}.values(), names))
     judged: list[Finding] = []
     try:
         # a finding is the check's that made it: findings are grouped and ordered by check

@@ -1,93 +1,54 @@
 """`evidence.toml`: loading and validating the configuration (DESIGN.md, "Configuration").
 
-Every key has a default, so an empty file (or none) is a valid configuration. An unknown key,
-a wrong type or an unreadable file raises `ConfigError` with one line naming the file and key.
+The core owns `[alerts]`, `[bundle]` and `[controls.ID]`; every other section belongs to the
+collector plugin that declares it (`Collector.config_section` and `config_model`, e.g. `[aws]`,
+`[github]`, or an out-of-tree `[weather]`), found through the `evidence.collectors` entry
+points and validated with the plugin's own model. Every key has a default, so an empty file
+(or none) is a valid configuration. An unknown key, a wrong type or an unreadable file raises
+`ConfigError` with one line naming the file and key.
 """
 
 from __future__ import annotations
 
-import difflib
+import inspect
+import logging
 import tomllib
+from collections.abc import Mapping
+from dataclasses import dataclass
+from importlib.metadata import entry_points
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+log = logging.getLogger(__name__)
 
 
 class ConfigError(Exception):
     """A mistake in the user's configuration: one line naming the file and what to fix."""
 
 
-class _Section(BaseModel):
+class Section(BaseModel):
+    """A configuration section: unknown keys are mistakes. Plugins subclass it for theirs."""
+
     model_config = ConfigDict(extra="forbid")
 
 
-class AwsConfig(_Section):
-    regions: list[str] = Field(default_factory=lambda: ["eu-west-2"])
-    assume_roles: list[str] = Field(default_factory=list)
-    organization: bool = False
-    organization_role_name: str = "EvidenceAudit"
-    include_caller_account: bool = True
-    max_workers: int = Field(default=16, ge=1, le=128)
-    max_attempts: int = Field(default=8, ge=1, le=20)
-
-    @field_validator("regions")
-    @classmethod
-    def _known_regions(cls, regions: list[str]) -> list[str]:
-        """`["all"]`, or regions AWS has: a typo fails here, not after a long run."""
-        if "all" in regions:
-            if regions != ["all"]:
-                raise ValueError('"all" stands alone (regions = ["all"] is every enabled region)')
-            return regions
-        if not regions:
-            raise ValueError('name at least one region, or ["all"]')
-        known = known_aws_regions()
-        for region in regions:
-            if region not in known:
-                close = difflib.get_close_matches(region, sorted(known), n=1)
-                hint = f"; did you mean {close[0]}?" if close else " (newer regions need a newer boto3)"
-                raise ValueError(f"{region!r} is not an AWS region{hint}")
-        return regions
+_Section = Section
+S = TypeVar("S", bound=Section)
 
 
-def known_aws_regions() -> frozenset[str]:
-    """Every region of every partition in botocore's bundled endpoint data (read offline)."""
-    import botocore.session
+@dataclass(frozen=True)
+class SectionSpec:
+    """A plugin's configuration section: its model, and whether an absent section means the
+    model's defaults (`[aws]`: the default credentials and region) or "not configured"."""
 
-    session = botocore.session.get_session()
-    return frozenset(
-        region
-        for partition in session.get_available_partitions()
-        for region in session.get_available_regions("ec2", partition_name=partition)
-    )
+    model: type[Section]
+    default_when_absent: bool = False
 
 
-class GoogleWorkspaceConfig(_Section):
-    customer_id: str = "my_customer"
-    credentials_file: str
-    delegated_admin: str
-    api_endpoint: str | None = None
-
-
-class GitHubConfig(_Section):
-    org: str
-    token_env: str = "GITHUB_TOKEN"
-    api_url: str = "https://api.github.com"
-
-
-class ProbesConfig(_Section):
-    """`[probes]`: the live endpoints to probe. A list key left out states nothing (its checks are
-    an `error`, "not configured"); an explicitly empty list (`tls_endpoints = []`) states an empty
-    scope, which its checks report as `not_applicable`, saying so."""
-
-    tls_endpoints: list[str] = Field(default_factory=list)
-    urls: list[str] = Field(default_factory=list)
-    timeout_seconds: float = Field(default=10.0, gt=0)
-    ca_file: str | None = None
-
-    def stated(self, key: str) -> bool:
-        """Whether `key` was written in the section (so an empty list is a stated, empty scope)."""
-        return key in self.model_fields_set
+#: the core's own top-level keys (every other one is a plugin's section)
+CORE_KEYS = frozenset({"alerts", "bundle", "controls"})
 
 
 class AlertsConfig(_Section):
@@ -105,12 +66,8 @@ class BundleConfig(_Section):
 
 
 class Config(_Section):
-    """The whole `evidence.toml`."""
+    """The whole `evidence.toml`: the core's sections, and each plugin's validated section."""
 
-    aws: AwsConfig = Field(default_factory=AwsConfig)
-    google_workspace: GoogleWorkspaceConfig | None = None
-    github: GitHubConfig | None = None
-    probes: ProbesConfig | None = None
     alerts: AlertsConfig = Field(default_factory=AlertsConfig)
     bundle: BundleConfig = Field(default_factory=BundleConfig)
     controls: dict[str, dict[str, Any]] = Field(default_factory=dict)
@@ -119,6 +76,13 @@ class Config(_Section):
     base_dir: Path = Field(default=Path("."), exclude=True)
     #: where the configuration was read from ("" when built in code)
     path: str = Field(default="", exclude=True)
+    #: each plugin's section, validated with its model (absent: not there, or its defaults)
+    sections: dict[str, Section] = Field(default_factory=dict, exclude=True)
+
+    def section(self, name: str, model: type[S]) -> S | None:
+        """The plugin section `[name]` as its model, or None when it is not configured."""
+        value = self.sections.get(name)
+        return value if isinstance(value, model) else None
 
     def resolve(self, relative: str) -> Path:
         """A path from the configuration, relative to the configuration file's folder."""
@@ -129,7 +93,8 @@ class Config(_Section):
         """The configuration as recorded in a bundle: no secrets are in it by construction
         (tokens are named by environment variable, keys by file path); notification URLs,
         which can embed credentials, are kept only in their redacted form."""
-        data = self.model_dump(mode="json")
+        data = {name: sec.model_dump(mode="json") for name, sec in sorted(self.sections.items())}
+        data |= self.model_dump(mode="json")
         if self.alerts.urls:
             from evidence.notify import redact
 
@@ -137,9 +102,10 @@ class Config(_Section):
         return data
 
 
-def _describe(err: ValidationError, path: str) -> str:
+def _describe(err: ValidationError, path: str, prefix: str = "") -> str:
     first = err.errors()[0]
-    key = ".".join(str(p) for p in first["loc"]) or "(top level)"
+    key = ".".join([prefix, *(str(p) for p in first["loc"])] if prefix else [str(p) for p in first["loc"]])
+    key = key or "(top level)"
     kind = first["type"]
     if kind == "extra_forbidden":
         return f"{path}: unknown key '{key}'"
@@ -154,10 +120,10 @@ def _describe(err: ValidationError, path: str) -> str:
     return f"{path}: key '{key}': {first['msg']} (got {shown})"
 
 
-def load_config(path: Path | None) -> Config:
+def load_config(path: Path | None, sections: Mapping[str, SectionSpec] | None = None) -> Config:
     """Read and validate a configuration file; `None` gives the defaults."""
     if path is None:
-        return Config()
+        return parse_config({}, None, sections)
     try:
         raw = path.read_bytes()
     except FileNotFoundError:
@@ -168,19 +134,52 @@ def load_config(path: Path | None) -> Config:
         data = tomllib.loads(raw.decode("utf-8"))
     except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
         raise ConfigError(f"{path}: not valid TOML ({exc})") from None
-    return parse_config(data, path)
+    return parse_config(data, path, sections)
 
 
-def parse_config(data: dict[str, Any], path: Path | None = None) -> Config:
-    """Validate already-parsed configuration data."""
+def installed_sections() -> dict[str, SectionSpec]:
+    """The sections the installed collector plugins declare (`config_section`, `config_model`,
+    `config_default`). A plugin that fails to load is reported by the registry, not here."""
+    out: dict[str, SectionSpec] = {}
+    for ep in entry_points(group="evidence.collectors"):
+        try:
+            cls = ep.load()
+        except Exception as exc:  # noqa: BLE001 - the registry reports a plugin that fails to load
+            log.debug("collector plugin %s failed to load (%s): its section is unknown", ep.name, exc)
+            continue
+        model = getattr(cls, "config_model", None)
+        name = getattr(cls, "config_section", None) or getattr(cls, "source", None)
+        if isinstance(name, str) and inspect.isclass(model) and issubclass(model, Section):
+            out[name] = SectionSpec(model, bool(getattr(cls, "config_default", False)))
+    return out
+
+
+def parse_config(
+    data: dict[str, Any], path: Path | None = None, sections: Mapping[str, SectionSpec] | None = None
+) -> Config:
+    """Validate already-parsed configuration data: the core keys with the core's models, each
+    other section with the model of the plugin that declares it (`sections`, by default the
+    installed collectors')."""
     label = str(path) if path else "configuration"
-    for reserved in ("base_dir", "path"):
+    for reserved in ("base_dir", "path", "sections"):
         if reserved in data:
             raise ConfigError(f"{label}: unknown key '{reserved}'")
+    specs = installed_sections() if sections is None else sections
+    core = {k: v for k, v in data.items() if k in CORE_KEYS or k not in specs}
     try:
-        cfg = Config.model_validate(data)
+        cfg = Config.model_validate(core)
     except ValidationError as exc:
         raise ConfigError(_describe(exc, label)) from None
+    for name, spec in sorted(specs.items()):
+        if name in data:
+            if not isinstance(data[name], dict):
+                raise ConfigError(f"{label}: key '{name}' must be a [{name}] section")
+            try:
+                cfg.sections[name] = spec.model.model_validate(data[name])
+            except ValidationError as exc:
+                raise ConfigError(_describe(exc, label, prefix=name)) from None
+        elif spec.default_when_absent:
+            cfg.sections[name] = spec.model()
     if path is not None:
         cfg.base_dir = path.resolve().parent
         cfg.path = str(path)

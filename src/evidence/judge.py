@@ -18,7 +18,7 @@ from typing import Any
 import ijson
 
 from evidence.catalog import Control, ManualRequirement
-from evidence.check_run import run_check, scope_of
+from evidence.check_run import ScopeNames, run_check, scope_of
 from evidence.checks.base import Check
 from evidence.judging import Attachment, Judging, Waiver
 from evidence.models import ControlVerdict, Finding, Status, verdict_from_counts
@@ -74,7 +74,9 @@ def _apply_waivers(findings: Iterable[Finding], judging: Judging) -> list[Findin
     return out
 
 
-def scope_failures(judging: Judging, checks: Mapping[str, Check], index: EvidenceIndex) -> dict[str, list[Finding]]:
+def scope_failures(
+    judging: Judging, checks: Mapping[str, Check], index: EvidenceIndex, scope_names: ScopeNames | None = None
+) -> dict[str, list[Finding]]:
     """Failed calls no check reads (listing accounts or regions, identifying the caller…), by source.
 
     Such a failure shrinks what was looked at without any check noticing, so it is an error of
@@ -94,7 +96,7 @@ def scope_failures(judging: Judging, checks: Mapping[str, Check], index: Evidenc
         ev = index.load(entry)
         err = ev.record.error
         assert err is not None
-        resource = scope_of(entry, ev.record.subject)
+        resource = scope_of(entry, ev.record.subject, scope_names)
         if (entry.source, resource, entry.key) in seen:
             continue
         seen.add((entry.source, resource, entry.key))
@@ -167,16 +169,19 @@ class Judge:
     verdict is appended to `verdicts` once its last finding has been yielded.
     """
 
-    def __init__(self, judging: Judging, checks: Mapping[str, Check], index: EvidenceIndex) -> None:
+    def __init__(
+        self, judging: Judging, checks: Mapping[str, Check], index: EvidenceIndex, scope_names: ScopeNames | None = None
+    ) -> None:
         self.judging = judging
         self.checks = checks
         self.index = index
+        self.scope_names = scope_names or {}
         self.verdicts: list[ControlVerdict] = []
 
     def findings(self) -> Iterator[Finding]:
         """Every finding for the sources in `judging.sources`, sorted by `Finding.sort_key`."""
         judging = self.judging
-        scope_errors = scope_failures(judging, self.checks, self.index)
+        scope_errors = scope_failures(judging, self.checks, self.index, self.scope_names)
         for control in sorted(judging.catalog.controls.values(), key=lambda c: c.id):
             groups = self._groups(control, scope_errors)
             if groups is None:
@@ -225,7 +230,7 @@ class Judge:
                 continue
             in_scope = True
             sources_here.add(chk.source)
-            add(chk.id, partial(run_check, chk, control.id, judging, self.index))
+            add(chk.id, partial(run_check, chk, control.id, judging, self.index, self.scope_names))
         for source in sorted(sources_here):
             errors = scope_errors.get(source, [])
             if errors:

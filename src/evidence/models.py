@@ -28,16 +28,6 @@ class Status(StrEnum):
     WAIVED = "waived"
 
 
-class Source(StrEnum):
-    """Systems evidence comes from."""
-
-    AWS = "aws"
-    GOOGLE_WORKSPACE = "google_workspace"
-    GITHUB = "github"
-    PROBE = "probe"
-    MANUAL = "manual"
-
-
 def canonical_json(value: Any) -> str:
     """JSON with sorted keys and no insignificant whitespace: the form that is hashed."""
     return json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False, default=str)

@@ -1,7 +1,8 @@
 """Plugin discovery through Python entry points.
 
 `evidence.collectors` entries name a `Collector` subclass; `evidence.checks` entries name a
-module, every `Check` defined at its top level is taken. The built-in plugins register the
+module, every `Check` defined at its top level is taken; `evidence.artifacts` entries name a
+module, every `Artifact` defined at its top level is taken. The built-in plugins register the
 same way. A plugin that fails to load is kept in `errors`: the run reports it and exits
 non-zero rather than quietly judging less evidence.
 """
@@ -9,15 +10,18 @@ non-zero rather than quietly judging less evidence.
 from __future__ import annotations
 
 import inspect
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from importlib.metadata import EntryPoint, entry_points
 from types import ModuleType
 
+from evidence.artifacts.base import Artifact
 from evidence.checks.base import Check
 from evidence.collectors.base import Collector
 
 COLLECTORS_GROUP = "evidence.collectors"
 CHECKS_GROUP = "evidence.checks"
+ARTIFACTS_GROUP = "evidence.artifacts"
 
 
 @dataclass(frozen=True)
@@ -35,6 +39,7 @@ class PluginError:
 class Registry:
     collectors: dict[str, type[Collector]] = field(default_factory=dict)
     checks: dict[str, Check] = field(default_factory=dict)
+    artifacts: dict[str, Artifact] = field(default_factory=dict)
     errors: list[PluginError] = field(default_factory=list)
     origins: dict[str, str] = field(default_factory=dict)
 
@@ -45,6 +50,8 @@ class Registry:
             reg._load_collector(ep)
         for ep in sorted(entry_points(group=CHECKS_GROUP), key=lambda e: e.name):
             reg._load_checks(ep)
+        for ep in sorted(entry_points(group=ARTIFACTS_GROUP), key=lambda e: e.name):
+            reg._load_artifacts(ep)
         return reg
 
     def _fail(self, ep: EntryPoint, error: str) -> None:
@@ -76,6 +83,27 @@ class Registry:
                 continue
             self.add_check(chk, origin=ep.value)
 
+    def _load_artifacts(self, ep: EntryPoint) -> None:
+        try:
+            obj = ep.load()
+        except Exception as exc:  # noqa: BLE001 - any import failure is reported, never silent
+            self._fail(ep, f"{type(exc).__name__}: {exc}")
+            return
+        found = [v for v in vars(obj).values() if isinstance(v, Artifact)] if isinstance(obj, ModuleType) else (
+            [obj] if isinstance(obj, Artifact) else [])
+        if not found:
+            self._fail(ep, "defines no artifacts")
+        for art in found:
+            clash = next((a for a in self.artifacts.values() if a.id == art.id or a.path == art.path), None)
+            if clash is not None:
+                self._fail(ep, f"artifact {art.id} ({art.path}) clashes with {clash.id} ({clash.path})")
+                continue
+            self.add_artifact(art, origin=ep.value)
+
+    def add_artifact(self, art: Artifact, origin: str = "") -> None:
+        self.artifacts[art.id] = art
+        self.origins[f"artifact:{art.id}"] = origin or art.build.__module__
+
     def add_collector(self, cls: type[Collector], origin: str = "") -> None:
         self.collectors[cls.source] = cls
         self.origins[f"collector:{cls.source}"] = origin or cls.__module__
@@ -83,6 +111,10 @@ class Registry:
     def add_check(self, chk: Check, origin: str = "") -> None:
         self.checks[chk.id] = chk
         self.origins[chk.id] = origin or chk.fn.__module__
+
+    def scope_names(self) -> dict[str, Callable[[str, str, str], str]]:
+        """source -> how its collector names the scope of a failed call without a subject."""
+        return {source: cls.failed_scope for source, cls in self.collectors.items()}
 
     def collector_for(self, key: str, source: str) -> type[Collector] | None:
         cls = self.collectors.get(source)

@@ -1,23 +1,23 @@
-"""A run: collect (concurrently, streamed into a partial bundle), judge, seal, commit.
-
-Also `evaluate`: the same judging over a stored bundle, offline.
+"""A run, phase by phase: collect (concurrently, streamed into a partial bundle), judge, write
+the declared artifacts, render the reports, seal, commit. Re-judging a stored bundle is
+`evidence.evaluate`.
 """
 
 from __future__ import annotations
 
-import io
 import json
 import logging
 import secrets
 import shutil
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, TextIO
+from typing import Any
 
 from evidence import __version__
-from evidence.bundle import PartialBundle, load_manifest
+from evidence.artifacts.base import build_artifacts, write_artifacts
+from evidence.bundle import PartialBundle
 from evidence.catalog import (
     Catalog,
     CatalogError,
@@ -28,6 +28,7 @@ from evidence.catalog import (
 from evidence.checks.params import problem as param_problem
 from evidence.collectors.base import Collector, CollectorFailure, Sink
 from evidence.config import Config, ConfigError
+from evidence.exit_codes import exit_code_for
 from evidence.judge import (
     Attachment,
     Judge,
@@ -42,24 +43,16 @@ from evidence.models import (
     ControlVerdict,
     Finding,
     Period,
-    Status,
     iso,
     sha256_of,
     utc_now,
 )
 from evidence.records import EvidenceIndex, EvidenceWriter
 from evidence.registry import Registry
+from evidence.reports.phase import render_into_bundle
 from evidence.signing import Signer, signer_for
 
 log = logging.getLogger(__name__)
-
-EXIT_OK = 0
-EXIT_FAIL = 1
-EXIT_USAGE = 2
-EXIT_ERRORS = 3
-
-#: called with the partial bundle's folder and the run's results, before it is sealed
-BundleHook = Callable[["RunResult", Path], None]
 
 
 @dataclass
@@ -68,13 +61,13 @@ class RunResult:
     period: Period
     verdicts: list[ControlVerdict]
     manifest: dict[str, Any]
-    #: the run's `findings.json` (in the partial bundle while hooks run, then in the bundle)
+    #: the run's `findings.json` (in the partial bundle until it is sealed, then in the bundle)
     findings_file: Path
     bundle: Path | None = None
     user_errors: list[str] = field(default_factory=list)
     plugin_errors: list[str] = field(default_factory=list)
     api_calls: dict[str, int] = field(default_factory=dict)
-    #: the run's evidence index (hooks read evidence through it instead of re-reading the folder)
+    #: the run's evidence index (artifacts and reports read evidence through it, not the folder)
     index: EvidenceIndex | None = None
 
     def iter_findings(self) -> Iterator[Finding]:
@@ -94,20 +87,6 @@ class RunResult:
     @property
     def exit_code(self) -> int:
         return exit_code_for(self.verdicts, self.user_errors, self.plugin_errors)
-
-
-def exit_code_for(
-    verdicts: Iterable[ControlVerdict], user_errors: Iterable[str] = (), plugin_errors: Iterable[str] = ()
-) -> int:
-    """0 all good; 1 a control fails; 3 evidence missing (errors) and no failure; 2 a usage error."""
-    if list(user_errors):
-        return EXIT_USAGE
-    states = {v.verdict for v in verdicts}
-    if Status.FAIL in states:
-        return EXIT_FAIL
-    if Status.ERROR in states or list(plugin_errors):
-        return EXIT_ERRORS
-    return EXIT_OK
 
 
 def check_sources(catalog: Catalog, registry: Registry) -> set[str]:
@@ -182,7 +161,8 @@ class Runner:
     progress: Callable[[str], None] | None = None
     attachments: list[Attachment] = field(default_factory=list)
     waivers: list[Waiver] = field(default_factory=list)
-    hooks: list[BundleHook] = field(default_factory=list)
+    #: the reports rendered into the bundle (its last phase, after every other file): html, pdf...
+    report_formats: tuple[str, ...] = ()
     collector_factory: Callable[[type[Collector], Config, Period], Collector] | None = None
     #: extra files copied into the bundle (and so hashed in its manifest): bundle path -> source,
     #: e.g. `attachments/<sha256>-<name>` for manual evidence, `waivers/<file>.yaml`
@@ -301,7 +281,7 @@ class Runner:
             unavailable=self._unavailable(catalog),
         )
         index = writer.index()
-        judge = Judge(judging, self.registry.checks, index)
+        judge = Judge(judging, self.registry.checks, index, self.registry.scope_names())
         with (partial.tmp / "findings.json").open("w", encoding="utf-8") as out:
             # judged and written one finding at a time: memory does not grow with the findings
             out.writelines(findings_json_chunks(judge.findings()))
@@ -323,14 +303,8 @@ class Runner:
                 "sources": {k: ("collected" if v is None else f"not collected: {v}")
                             for k, v in sorted(source_status.items())},
                 "only": sorted(self.only) if self.only is not None else None,
-                "aws_regions": self.config.aws.regions,
-                "aws_assume_roles": self.config.aws.assume_roles,
-                "aws_organization": self.config.aws.organization,
-                "google_workspace_customer": (
-                    self.config.google_workspace.customer_id if self.config.google_workspace else None
-                ),
-                "github_org": self.config.github.org if self.config.github else None,
-                "probes": self.config.probes.model_dump(mode="json") if self.config.probes else None,
+                # what each collected source looked at, in its collector's own words
+                "details": self._scope_details(source_status, index),
             },
             "api_calls": calls,
             "config_digest": sha256_of(self.config.public_dict()),
@@ -345,13 +319,47 @@ class Runner:
         )
         if self._signer is not None:
             manifest["signature"] = self._signer.describe()
-        for hook in self.hooks:
-            hook(result, partial.tmp)
+        self._artifacts(result, index, partial.tmp)
+        if self.report_formats:
+            # the last phase: the reports are rendered from, and their cover digest covers, every other file
+            errors = render_into_bundle(partial.tmp, manifest, self.registry.checks, self.report_formats)
+            if errors:
+                manifest["report_errors"] = errors
+                result.plugin_errors.extend(
+                    f"report {e} (the evidence is in the bundle; render it again with evidence report BUNDLE --out DIR)"
+                    for e in errors
+                )
         partial.seal(manifest, sign=self._signer)
         result.bundle = partial.commit()
         result.findings_file = result.bundle / "findings.json"
         index.root = result.bundle
         return result
+
+
+    def _scope_details(self, source_status: dict[str, str | None], index: EvidenceIndex) -> dict[str, Any]:
+        """source -> its title, the accounts its evidence names (for a collector that has
+        accounts) and its collector's (label, value) rows, for every source that was collected."""
+        out: dict[str, Any] = {}
+        for source, reason in sorted(source_status.items()):
+            cls = self.registry.collectors.get(source)
+            if cls is None or reason is not None:
+                continue
+            detail: dict[str, Any] = {"title": cls.title or source}
+            if cls.has_accounts:
+                detail["accounts"] = sorted({e.account for e in index.entries if e.source == source and e.account})
+            detail["rows"] = [list(row) for row in cls.scope(self.config.sections.get(cls.section_name()))]
+            out[source] = detail
+        return out
+
+    def _artifacts(self, result: RunResult, index: EvidenceIndex, folder: Path) -> None:
+        """Every declared artifact built from the run's evidence and written into the bundle; one
+        that cannot be built is recorded in the manifest and counted like a plugin error."""
+        built = build_artifacts(self.registry.artifacts.values(), index)
+        errors = write_artifacts(built, folder)
+        result.manifest["artifacts"] = {r.artifact.id: r.artifact.path for r in built if r.data is not None}
+        if errors:
+            result.manifest["artifact_errors"] = errors
+            result.plugin_errors.extend(errors)
 
 
 def copy_into_bundle(root: Path, files: dict[str, Path]) -> None:
@@ -367,25 +375,3 @@ def copy_into_bundle(root: Path, files: dict[str, Path]) -> None:
             shutil.copyfile(source, target)
         except OSError as exc:
             raise ConfigError(f"{source}: cannot copy into the bundle as {rel} ({exc.strerror or exc})") from None
-
-
-def evaluate_into(bundle: Path, registry: Registry, out: TextIO) -> list[ControlVerdict]:
-    """Re-judge a stored bundle from its evidence, writing the re-judged `findings.json` to `out`
-    one finding at a time (memory does not grow with the findings); returns the verdicts."""
-    load_manifest(bundle)
-    path = bundle / "judging.json"
-    try:
-        judging = Judging.model_validate_json(path.read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        raise ConfigError(f"{path}: missing; this is not a complete bundle") from None
-    judge = Judge(judging, registry.checks, EvidenceIndex.from_bundle(bundle))
-    out.writelines(findings_json_chunks(judge.findings()))
-    return judge.verdicts
-
-
-def evaluate(bundle: Path, registry: Registry) -> tuple[str, list[Finding], list[ControlVerdict]]:
-    """Re-judge a stored bundle from its evidence: (findings.json text, findings, verdicts)."""
-    buf = io.StringIO()
-    verdicts = evaluate_into(bundle, registry, buf)
-    text = buf.getvalue()
-    return text, [Finding.model_validate(row) for row in json.loads(text)], verdicts

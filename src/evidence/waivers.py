@@ -13,7 +13,7 @@ A file holds one waiver (a mapping) or several (a list of mappings):
 
 A failing finding of that control whose resource matches becomes `waived` until the waiver
 expires (`evidence.judge`); an expired waiver stops applying and raises an alert
-(`evidence.drift`). The files are copied into every bundle under `waivers/`.
+(`evidence.history`). The files are copied into every bundle under `waivers/`.
 """
 
 from __future__ import annotations

@@ -14,7 +14,8 @@ import pytest
 from botocore.stub import Stubber
 
 from evidence.catalog import default_catalog_dir, load_catalog
-from evidence.collectors.aws import UNITS, Account, AwsCollector, Caller
+from evidence.collectors.aws import UNITS, AwsCollector
+from evidence.collectors.aws_calls import Account, Caller
 from evidence.collectors.base import Sink
 from evidence.config import parse_config
 from evidence.judge import Judging, run_check

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import boto3
 
-from evidence.demo import make_certificate
+from evidence.demo.certificates import make_certificate
 from evidence.models import Status
 from tests.conftest import RunFn
 

@@ -13,7 +13,6 @@ from pathlib import Path
 import boto3
 import pytest
 
-from evidence.collectors import aws_services
 from evidence.models import Finding, Status, utc_now
 from evidence.registry import Registry
 from evidence.runner import RunResult
@@ -197,7 +196,7 @@ def test_credential_report_generation_is_awaited(
     tmp_path: Path, registry: Registry, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     slept: list[float] = []
-    monkeypatch.setattr(aws_services.time, "sleep", slept.append)
+    monkeypatch.setattr("evidence.collectors.aws_services_audit.time.sleep", slept.append)
     acct = StubbedAccount(tmp_path)
     iam = acct.stub("iam", "us-east-1")
     iam.add_response("generate_credential_report", {"State": "STARTED"}, {})

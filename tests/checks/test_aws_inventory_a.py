@@ -26,6 +26,7 @@ from evidence.checks.params import problem as param_problem
 from evidence.judge import Judging, run_check
 from evidence.models import CollectionError, EvidenceRecord, Finding, Status
 from evidence.records import EvidenceWriter
+from evidence.sources.aws import NO_BUCKET_ENCRYPTION
 
 NOW = datetime(2026, 11, 30, 8, tzinfo=UTC)
 ACCOUNT = "123456789012"
@@ -401,7 +402,7 @@ def test_a_listed_bucket_without_its_encryption_record_is_an_error(tmp_path: Pat
     e.add("s3.ListBuckets", {"Buckets": [{"Name": "lost"}, {"Name": "denied"}, {"Name": "plain"}]},
           region="us-east-1")
     e.add("s3.GetBucketLocation", None, subject="arn:aws:s3:::denied", region="us-east-1", error="AccessDenied")
-    e.add("s3.GetBucketEncryption", {"Error": {"Code": s3.NO_ENCRYPTION, "Message": "none"}},
+    e.add("s3.GetBucketEncryption", {"Error": {"Code": NO_BUCKET_ENCRYPTION, "Message": "none"}},
           subject="arn:aws:s3:::plain", region="eu-west-1")
     found = by_id(e.judge(s3.bucket_default_encryption))
     assert found["arn:aws:s3:::lost"].status is Status.ERROR

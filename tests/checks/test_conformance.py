@@ -27,10 +27,10 @@ from typing import Any
 import pytest
 
 from evidence.checks.base import Check
-from evidence.fakes.openapi import OpenAPISpec
 from evidence.judge import run_check
 from evidence.records import EvidenceIndex
 from evidence.registry import Registry
+from tests.fakes.openapi import OpenAPISpec
 
 from .vendor_shapes import (
     OWN_SOURCES,

@@ -20,7 +20,7 @@ def _alb(policies: list[str]) -> dict[str, str]:
     ec2 = boto3.client("ec2", region_name=REGION)
     elbv2 = boto3.client("elbv2", region_name=REGION)
     acm = boto3.client("acm", region_name=REGION)
-    from evidence.demo import make_certificate
+    from evidence.demo.certificates import make_certificate
 
     cert, key = make_certificate("lb.example.com")
     cert_arn = acm.import_certificate(Certificate=cert, PrivateKey=key)["CertificateArn"]

@@ -5,19 +5,27 @@ from __future__ import annotations
 
 import csv
 import io
+import json
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from evidence.checks.github import POPULATION_CSV, peer_approvers, write_merged_pull_requests_csv
+from evidence.artifacts.github import POPULATION_CSV
+from evidence.checks.github import peer_approvers
 from evidence.checks.github_rules import effective_rules
 from evidence.checks.inventory import FieldError, Item
 from evidence.collectors.base import Collector
 from evidence.collectors.github import GitHubCollector
 from evidence.config import Config
-from evidence.fakes.github import (
+from evidence.evaluate import evaluate
+from evidence.models import EvidenceRecord, Finding, Period, Status
+from evidence.records import Evidence
+from evidence.registry import Registry
+from evidence.runner import RunResult
+from tests.conftest import RunFn
+from tests.fakes.github import (
     BranchProtection,
     BypassActor,
     FakeGitHub,
@@ -26,12 +34,7 @@ from evidence.fakes.github import (
     Rule,
     Ruleset,
 )
-from evidence.fakes.openapi import OpenAPISpec
-from evidence.models import EvidenceRecord, Finding, Period, Status
-from evidence.records import Evidence
-from evidence.registry import Registry
-from evidence.runner import RunResult, evaluate
-from tests.conftest import RunFn
+from tests.fakes.openapi import OpenAPISpec
 
 ORG = "zaptic"
 TOKEN_ENV = "EVIDENCE_TEST_GITHUB_TOKEN"
@@ -67,8 +70,7 @@ def no_sleep_collectors(cls: type[Collector], config: Config, period: Period) ->
 
 def run(run_evidence: RunFn, gh: FakeGitHub) -> RunResult:
     config = {"github": {"org": ORG, "token_env": TOKEN_ENV, "api_url": gh.api_url}}
-    return run_evidence(config, only={"github"}, hooks=[write_merged_pull_requests_csv],
-                        collector_factory=no_sleep_collectors)
+    return run_evidence(config, only={"github"}, collector_factory=no_sleep_collectors)
 
 
 def by(result: RunResult, check_id: str) -> dict[str, Finding]:
@@ -430,7 +432,7 @@ def test_peer_approvers_unreadable_review_raises() -> None:
 def test_demo_organisation_shows_every_verdict(
     run_evidence: RunFn, spec: OpenAPISpec, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from evidence.demo import seed_github
+    from evidence.demo.company import seed_github
     from tests.conftest import PERIOD
 
     with FakeGitHub(org=ORG) as fake:
@@ -472,3 +474,35 @@ def test_evidence_run_writes_the_population_csv(gh: FakeGitHub, tmp_path: Path) 
     rows = list(csv.DictReader(io.StringIO((bundle / POPULATION_CSV).read_text(encoding="utf-8"))))
     assert [(r["repo"], r["number"], r["peer_approved"]) for r in rows] == [("zaptic/api", "1", "yes")]
     assert gh.token not in result.output
+
+
+def test_evaluate_builds_the_population_again_and_names_it_when_it_differs(gh: FakeGitHub, tmp_path: Path) -> None:
+    """Issue 12, acceptance 4: `evidence evaluate` rebuilds every declared artifact from the
+    bundle's evidence; an edited population file is named, and the command exits 1."""
+    from click.testing import CliRunner
+
+    from evidence.cli import cli
+
+    gh.add_repo("api")
+    gh.set_branch_protection("api", BranchProtection.compliant())
+    pr = gh.add_pull_request("api", title="Change", user="alice", merged_at="2026-10-05T10:00:00Z")
+    gh.add_review("api", pr.number, user="bob")
+    config = tmp_path / "evidence.toml"
+    config.write_text(f'[github]\norg = "{ORG}"\ntoken_env = "{TOKEN_ENV}"\napi_url = "{gh.api_url}"\n',
+                      encoding="utf-8")
+    ran = CliRunner().invoke(cli, ["run", "--config", str(config), "--only", "github", "--period", "2026-Q4",
+                                   "--out", str(tmp_path / "out")], catch_exceptions=False)
+    bundle = Path(next(line for line in ran.output.splitlines() if line.startswith("bundle: "))[8:])
+    manifest = json.loads((bundle / "manifest.json").read_text(encoding="utf-8"))
+    assert manifest["artifacts"] == {"github.merged_pull_requests": POPULATION_CSV}
+
+    same = CliRunner().invoke(cli, ["evaluate", str(bundle)], catch_exceptions=False)
+    assert same.exit_code == 0, same.output
+    assert "every artifact builds again alike" in same.output
+
+    csv_file = bundle / POPULATION_CSV
+    csv_file.write_text(csv_file.read_text(encoding="utf-8").replace(",yes,", ",no,"), encoding="utf-8")
+    edited = CliRunner().invoke(cli, ["evaluate", "--no-verify", str(bundle)], catch_exceptions=False)
+    assert edited.exit_code == 1
+    assert f"artifact DIFFERS: {POPULATION_CSV}: differs from the file built again from the evidence" in edited.output
+    assert "re-judged findings DIFFER" not in edited.output  # the findings themselves still match

@@ -14,22 +14,22 @@ import json
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
-from types import SimpleNamespace
 from typing import Any
 
 import pytest
 
+from evidence.artifacts.github import merged_pull_requests_csv
 from evidence.catalog import load_catalog
 from evidence.checks.base import Check
-from evidence.checks.github import POPULATION_CSV, pull_requests_peer_approved, write_merged_pull_requests_csv
+from evidence.checks.github import pull_requests_peer_approved
 from evidence.checks.github_branches import branch_protection_reviews, branch_protection_status_checks
 from evidence.checks.github_members import members_without_2fa
-from evidence.fakes.github import BranchProtection, FakeGitHub
 from evidence.judge import Judging, run_check
 from evidence.models import EvidenceRecord, Finding, Status
 from evidence.records import EvidenceIndex, EvidenceWriter
 from tests.checks.test_github import ORG, PEER, REVIEWS, STATUS, TOKEN_ENV, by, run, statuses, verdicts
 from tests.conftest import RunFn
+from tests.fakes.github import BranchProtection, FakeGitHub
 
 NOW = datetime(2027, 1, 1, tzinfo=UTC)
 PERIOD = {"period_start": "2026-10-01", "period_end": "2026-12-31"}
@@ -101,9 +101,10 @@ def one(findings: list[Finding], check_id: str, resource_id: str) -> Finding:
 
 
 def population(index: EvidenceIndex, folder: Path) -> list[dict[str, str]]:
-    """The population file the Runner hook writes for `index`."""
-    write_merged_pull_requests_csv(SimpleNamespace(index=index), folder)  # type: ignore[arg-type]
-    return list(csv.DictReader(io.StringIO((folder / POPULATION_CSV).read_text(encoding="utf-8"))))
+    """The population file the artifact builds for `index`."""
+    data = merged_pull_requests_csv.build(index)
+    assert data is not None
+    return list(csv.DictReader(io.StringIO(data.decode("utf-8"))))
 
 
 # --------------------------------------------------------------------------- pages of the wrong shape
@@ -166,7 +167,8 @@ def test_pulls_page_that_is_an_object_completes_the_run_with_bundle_and_history(
     assert result.exit_code == 3, result.output
     bundle = Path(next(line for line in result.output.splitlines() if line.startswith("bundle: "))[8:])
     assert (bundle / "findings.json").is_file() and (bundle / "manifest.json").is_file()
-    assert (bundle / POPULATION_CSV).read_text(encoding="utf-8").count("\n") == 1  # the header: nothing readable
+    # the header only: nothing readable
+    assert (bundle / merged_pull_requests_csv.path).read_text(encoding="utf-8").count("\n") == 1
     assert (out / HISTORY_FILE).is_file()
     findings = [f for f in json.loads((bundle / "findings.json").read_text(encoding="utf-8")) if f["check_id"] == PEER]
     assert [f["status"] for f in findings] == ["error"]

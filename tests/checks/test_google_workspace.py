@@ -12,10 +12,11 @@ from evidence.catalog import Catalog, load_catalog
 from evidence.checks import google_workspace as gw
 from evidence.checks.base import Check
 from evidence.checks.params import problem
-from evidence.fakes.google_workspace import NEVER_LOGGED_IN, make_user
+from evidence.demo.workspace import NEVER_LOGGED_IN, make_user
 from evidence.judge import Judging, judge, run_check
 from evidence.models import CollectionError, EvidenceRecord, Finding, Status
 from evidence.records import EvidenceIndex, EvidenceWriter
+from evidence.sources.google_workspace import USERS_LIST
 
 NOW = datetime(2026, 11, 15, 12, 0, tzinfo=UTC)
 CUSTOMER = "C0test123"
@@ -90,7 +91,7 @@ def test_unenrolled_active_user_fails_with_email_and_suspended_or_archived_are_n
     assert bob.observed == {"isEnrolledIn2Sv": False} and bob.expected == {"isEnrolledIn2Sv": True}
     assert bob.source == "google_workspace" and bob.account == "my_customer" and bob.region == ""
     assert bob.resource_type == "GoogleWorkspace::User"
-    assert bob.evidence == [e.path for e in index.entries_for(gw.USERS_LIST)]
+    assert bob.evidence == [e.path for e in index.entries_for(USERS_LIST)]
 
 
 def test_2sv_enforced_per_active_user(tmp_path: Path) -> None:
@@ -112,7 +113,7 @@ def test_missing_flag_is_an_error_not_a_pass(tmp_path: Path) -> None:
     index = index_of(tmp_path, [u])
     [finding] = run(gw.users_2sv_enrolled, index)
     assert finding.status is Status.ERROR and finding.resource_id == "ann@example.com"
-    page = index.entries_for(gw.USERS_LIST)[0].path
+    page = index.entries_for(USERS_LIST)[0].path
     assert finding.message == (f"Cannot judge this resource: field 'users[0].isEnrolledIn2Sv' in {page} is missing "
                                "(expected a boolean).")
 
@@ -230,7 +231,7 @@ def test_users_on_several_pages_are_all_judged_once(tmp_path: Path) -> None:
 
 def test_an_empty_listing_is_not_applicable_per_user_and_an_error_for_the_count(tmp_path: Path) -> None:
     index = index_of(tmp_path, [])
-    page = index.entries_for(gw.USERS_LIST)[0].path
+    page = index.entries_for(USERS_LIST)[0].path
     for chk in (gw.users_2sv_enrolled, gw.users_2sv_enforced, gw.super_admins_2sv, gw.inactive_users):
         [finding] = run(chk, index)
         assert finding.status is Status.NOT_APPLICABLE and finding.evidence == [page], chk.id
@@ -244,7 +245,7 @@ def test_an_empty_listing_is_not_applicable_per_user_and_an_error_for_the_count(
 def test_users_under_an_unexpected_key_are_errors_naming_the_page_for_every_check(tmp_path: Path) -> None:
     people = [user("ann@example.com", isAdmin=True), user("bob@example.com", isEnrolledIn2Sv=False)]
     index = index_of(tmp_path, people, key="members")
-    page = index.entries_for(gw.USERS_LIST)[0].path
+    page = index.entries_for(USERS_LIST)[0].path
     for chk in ALL:
         found = run(chk, index)
         assert found and all(f.status is Status.ERROR for f in found), (chk.id, found)

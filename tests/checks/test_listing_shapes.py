@@ -8,7 +8,7 @@ from typing import Any
 import boto3
 import pytest
 
-from evidence.collectors.aws import Caller
+from evidence.collectors.aws_calls import Caller
 from evidence.models import Status
 from tests.checks.awshelp import REGION, no_default_amis, run_controls  # noqa: F401  (autouse)
 from tests.conftest import RunFn

@@ -15,7 +15,14 @@ import pytest
 
 from evidence.catalog import Catalog
 from evidence.checks.probe import hostname_matches, hsts_max_age
-from evidence.fakes.endpoints import (
+from evidence.evaluate import evaluate
+from evidence.judge import Judging, run_check
+from evidence.models import CollectionError, EvidenceRecord, Finding, Status
+from evidence.records import EvidenceWriter
+from evidence.registry import Registry
+from evidence.runner import RunResult
+from tests.conftest import RunFn
+from tests.fakes.endpoints import (
     CertificateAuthority,
     Cookie,
     FakeEndpoint,
@@ -26,12 +33,6 @@ from evidence.fakes.endpoints import (
     rsa_key,
     security_txt,
 )
-from evidence.judge import Judging, run_check
-from evidence.models import CollectionError, EvidenceRecord, Finding, Status
-from evidence.records import EvidenceWriter
-from evidence.registry import Registry
-from evidence.runner import RunResult, evaluate
-from tests.conftest import RunFn
 
 NOW = datetime(2026, 11, 15, 12, 0, tzinfo=UTC)
 

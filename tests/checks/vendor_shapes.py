@@ -51,6 +51,7 @@ from botocore.validate import validate_parameters
 
 import evidence.checks
 import evidence.collectors
+import evidence.sources
 from evidence.catalog import Catalog
 from evidence.checks.base import Check
 from evidence.checks.inventory import TOP, Inventory
@@ -252,6 +253,10 @@ class SchemaNodes:
         self.prefix = ref_prefix
         self._memo: dict[str, Node] = {}
 
+    def _union(self, branches: list[Any], label: str) -> Callable[[], Parts]:
+        """The alternatives of an anyOf/oneOf, built when first walked (descriptions are recursive)."""
+        return lambda: Parts(choices=tuple(self.node(s, f"{label}|{n}") for n, s in enumerate(branches)))
+
     def node(self, schema: Any, label: str) -> Node:
         if not isinstance(schema, dict):
             return Node("any", label)
@@ -270,8 +275,7 @@ class SchemaNodes:
         for combo in ("anyOf", "oneOf"):
             if combo in schema:
                 branches = schema[combo]
-                return Node("union", label, nullable=nullable, build=lambda b=branches: Parts(
-                    choices=tuple(self.node(s, f"{label}|{n}") for n, s in enumerate(b))))
+                return Node("union", label, nullable=nullable, build=self._union(branches, label))
         if "allOf" in schema:
             branches = schema["allOf"]
 
@@ -327,7 +331,7 @@ def _google_nodes() -> SchemaNodes:
 
 def google_output(key: str) -> Node:
     """`admin.directory.users.list` -> its response schema, as the collector's `fields=` asks it."""
-    from evidence.collectors.google_workspace import USER_FIELDS, USERS_LIST
+    from evidence.sources.google_workspace import USER_FIELDS, USERS_LIST
 
     api, _, method_id = key.partition(".")
     assert api == "admin", f"{key}: only the Admin SDK is described here"
@@ -590,7 +594,7 @@ class RecDict(dict[str, Any]):
         self._saw(name)
         return super().__getitem__(name)
 
-    def get(self, name: str, default: Any = None) -> Any:  # type: ignore[override]
+    def get(self, name: str, default: Any = None) -> Any:
         self._saw(name)
         return super().get(name, default)
 
@@ -747,15 +751,16 @@ class Literals:
 
 @cache
 def check_literals() -> Literals:
-    """Read every check and collector module: which strings its comparisons use, by the field
-    compared (a collector's comparisons decide which per-resource calls it makes)."""
+    """Read every check, collector and shared source module: which strings its comparisons use, by
+    the field compared (a collector's comparisons decide which per-resource calls it makes)."""
     by_field: dict[str, set[str]] = {}
     strings: set[str] = set()
     prefixes: set[str] = set()
     ints: set[int] = set()
     keys: set[str] = set()
     modules = [*Path(evidence.checks.__file__).parent.glob("*.py"),
-               *Path(evidence.collectors.__file__).parent.glob("*.py")]
+               *Path(evidence.collectors.__file__).parent.glob("*.py"),
+               *Path(evidence.sources.__file__).parent.glob("*.py")]
     for path in sorted(modules):
         tree = ast.parse(path.read_text(encoding="utf-8"))
         constants: dict[str, set[str]] = {}
@@ -894,7 +899,8 @@ class Generator:
             out: list[Any] = []
             outer = call.scope
             for _ in range(count):
-                call.scope = scope = {}
+                scope: dict[str, list[str]] = {}
+                call.scope = scope
                 out.append(self.value(item, name, depth + 1, call, rng))
                 with self._lock:
                     for values in scope.values():
@@ -1173,7 +1179,7 @@ def collect_aws(seed: int, wanted: Iterable[str], out: Path, checks: Iterable[Ch
 
 def collect_google(seed: int, out: Path, checks: Iterable[Check] = (), omit: float = 0.0) -> EvidenceIndex:
     """`users.list` pages as the Google Workspace collector records them."""
-    from evidence.collectors.google_workspace import SOURCE, USER_FIELDS, USERS_LIST
+    from evidence.sources.google_workspace import SOURCE, USER_FIELDS, USERS_LIST
 
     gen = Generator(seed, id_fields(checks), omit)
     writer = EvidenceWriter(out)

@@ -1,10 +1,9 @@
-"""Scope of the AWS collector: accounts (the caller's, assumed roles, an AWS Organization),
-regions, global services once per account, and only the calls the wanted checks need."""
+"""Which accounts the AWS collector reaches: the caller's, assumed roles, an AWS Organization's;
+global services once per account, regional ones once per region; an unreachable account."""
 
 from __future__ import annotations
 
 import json
-from collections import Counter
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -12,17 +11,14 @@ from typing import Any
 import boto3
 from botocore.awsrequest import AWSResponse
 
-from evidence.collectors.aws import AwsCollector
-from evidence.config import Config
-from evidence.models import Period, Status
-from evidence.runner import RunResult
+from evidence.models import Status
 from tests.checks.awshelp import (
     ACCOUNT,
-    StubbedAccount,
     by_resource,
     no_default_amis,  # noqa: F401  (autouse)
     run_controls,
 )
+from tests.collectors.awsruns import recorded, recorded_calls, with_sessions
 from tests.conftest import RunFn
 
 OTHER = "210987654321"
@@ -36,15 +32,6 @@ def _session_in(account: str) -> boto3.Session:
         RoleArn=f"arn:aws:iam::{account}:role/seed", RoleSessionName="seed")["Credentials"]
     return boto3.Session(aws_access_key_id=creds["AccessKeyId"], aws_secret_access_key=creds["SecretAccessKey"],
                          aws_session_token=creds["SessionToken"])
-
-
-def _records(result: RunResult) -> list[dict[str, Any]]:
-    assert result.bundle is not None
-    return [json.loads(p.read_text()) for p in (result.bundle / "evidence" / "aws").rglob("*.json")]
-
-
-def _calls(result: RunResult) -> Counter[tuple[str, str, str, str]]:
-    return Counter((r["service"], r["operation"], r["account"], r["region"]) for r in _records(result))
 
 
 def test_two_accounts_two_regions(mocked_aws: None, run_evidence: RunFn, tmp_path: Path) -> None:
@@ -69,14 +56,14 @@ def test_two_accounts_two_regions(mocked_aws: None, run_evidence: RunFn, tmp_pat
     default = {(f.account, f.region) for f in result.findings if f.check_id == "aws.ec2.ebs_encryption_by_default"}
     assert default == {(a, r) for a in (ACCOUNT, OTHER) for r in (UK, US)}
 
-    calls = _calls(result)
+    calls = recorded_calls(result)
     # global services once per account (in the home region), regional ones once per region
     assert {k: n for k, n in calls.items() if k[:2] == ("s3", "ListBuckets")} == {
         ("s3", "ListBuckets", ACCOUNT, US): 1, ("s3", "ListBuckets", OTHER, US): 1}
     assert {k[2:] for k in calls if k[:2] == ("ec2", "DescribeVolumes")} == {
         (a, r) for a in (ACCOUNT, OTHER) for r in (UK, US)}
     # the role's account is identified, and the assumed credentials never reach the bundle
-    assume = [r for r in _records(result) if r["operation"] == "AssumeRole"]
+    assume = [r for r in recorded(result) if r["operation"] == "AssumeRole"]
     assert len(assume) == 1 and assume[0]["account"] == OTHER
     assert "Credentials" not in json.dumps(assume[0]["response"])
 
@@ -94,7 +81,7 @@ def test_organization_accounts_are_reached_through_the_role_name(
     result = run_controls(run_evidence, tmp_path, ["ENC-REST"], config)
     volumes = [f for f in result.findings if f.check_id == "aws.ec2.ebs_volumes_encrypted"]
     assert {f.account for f in volumes} == {ACCOUNT, member}
-    assume = [r for r in _records(result) if r["operation"] == "AssumeRole"]
+    assume = [r for r in recorded(result) if r["operation"] == "AssumeRole"]
     assert [r["parameters"]["RoleArn"] for r in assume] == [f"arn:aws:iam::{member}:role/Auditor"]
 
 
@@ -114,63 +101,14 @@ def _denying_assume(role: str) -> Callable[..., boto3.Session]:
     return factory
 
 
-def _collector(factory: Callable[..., boto3.Session]) -> Callable[[type, Config, Period], AwsCollector]:
-    return lambda _cls, cfg, period: AwsCollector(cfg, period, session_factory=factory)
-
-
 def test_an_unreachable_account_is_an_error_for_that_account_only(
     mocked_aws: None, run_evidence: RunFn, tmp_path: Path
 ) -> None:
     boto3.client("ec2", region_name=UK).create_volume(Size=1, AvailabilityZone=f"{UK}a", Encrypted=True)
     config = {"aws": {"regions": [UK], "assume_roles": [ROLE]}}
-    result = run_controls(run_evidence, tmp_path, ["ENC-REST"], config, collector_factory=_collector(
+    result = run_controls(run_evidence, tmp_path, ["ENC-REST"], config, collector_factory=with_sessions(
         _denying_assume(ROLE)))
     volumes = [f for f in result.findings if f.check_id == "aws.ec2.ebs_volumes_encrypted"]
     assert {(f.account, f.status) for f in volumes} == {(ACCOUNT, Status.PASS), (OTHER, Status.ERROR)}
     (err,) = [f for f in volumes if f.account == OTHER]
     assert "could not assume" in err.message and ROLE in err.message
-
-
-def test_only_the_calls_the_wanted_checks_need(mocked_aws: None, run_evidence: RunFn, tmp_path: Path) -> None:
-    boto3.client("ec2", region_name=UK).create_security_group(GroupName="web", Description="web")
-    result = run_controls(run_evidence, tmp_path, ["FIREWALL"])
-    assert {(s, o) for s, o, _, _ in _calls(result)} == {
-        ("sts", "GetCallerIdentity"), ("ec2", "DescribeSecurityGroups")}
-    assert result.api_calls["aws"] == 2
-
-
-def test_per_resource_calls_one_each_routed_to_the_bucket_region(
-    mocked_aws: None, run_evidence: RunFn, tmp_path: Path
-) -> None:
-    for name, region in (("uk-a", UK), ("uk-b", UK), ("us-a", US)):
-        s3 = boto3.client("s3", region_name=region)
-        if region == US:
-            s3.create_bucket(Bucket=name)
-        else:
-            s3.create_bucket(Bucket=name, CreateBucketConfiguration={"LocationConstraint": region})
-    result = run_controls(run_evidence, tmp_path, ["ENC-REST"], {"aws": {"regions": [UK]}})
-    calls = _calls(result)
-    s3 = {k: n for k, n in calls.items() if k[0] == "s3"}
-    assert s3 == {
-        ("s3", "ListBuckets", ACCOUNT, US): 1,
-        # moto's ListBuckets gives no BucketRegion, so each bucket's location is asked once
-        ("s3", "GetBucketLocation", ACCOUNT, US): 3,
-        ("s3", "GetBucketEncryption", ACCOUNT, UK): 2,
-        ("s3", "GetBucketEncryption", ACCOUNT, US): 1,
-    }
-
-
-def test_bucket_region_from_list_buckets_saves_the_location_calls(tmp_path: Path) -> None:
-    """AWS returns BucketRegion when ListBuckets is paginated: no GetBucketLocation at all."""
-    acct = StubbedAccount(tmp_path)
-    acct.stub("s3", US).add_response("list_buckets", {"Buckets": [
-        {"Name": "uk-data", "BucketRegion": UK}, {"Name": "us-data", "BucketRegion": US}]}, {"MaxBuckets": 10000})
-    acct.stub("s3", UK).add_response("get_bucket_encryption", {"ServerSideEncryptionConfiguration": {
-        "Rules": [{"ApplyServerSideEncryptionByDefault": {"SSEAlgorithm": "AES256"}}]}}, {"Bucket": "uk-data"})
-    acct.stub("s3", US).add_client_error(
-        "get_bucket_encryption", service_error_code="ServerSideEncryptionConfigurationNotFoundError",
-        http_status_code=404, expected_params={"Bucket": "us-data"})
-    index = acct.run("s3", {"s3.ListBuckets", "s3.GetBucketLocation", "s3.GetBucketEncryption"}, region=US)
-    acct.verify()
-    assert index.entries_for("s3.GetBucketLocation") == []
-    assert sorted((e.region, e.ok) for e in index.entries_for("s3.GetBucketEncryption")) == [(UK, True), (US, True)]

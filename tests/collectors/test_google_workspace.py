@@ -20,20 +20,19 @@ from evidence.cli import cli
 from evidence.collectors.base import Collector, CollectorFailure, Sink
 from evidence.collectors.google_workspace import (
     PERMISSIONS,
-    USER_FIELDS,
     USER_READONLY_SCOPE,
-    USERS_LIST,
     GoogleWorkspaceCollector,
     load_service_account_key,
 )
 from evidence.config import Config, parse_config
-from evidence.demo import make_certificate
-from evidence.fakes.google_workspace import NEVER_LOGGED_IN, USERS_PATH, FakeWorkspace, make_user
+from evidence.demo.certificates import make_certificate
+from evidence.evaluate import evaluate
 from evidence.models import EvidenceRecord, Period, Status
 from evidence.records import EvidenceWriter
 from evidence.registry import Registry
-from evidence.runner import evaluate
+from evidence.sources.google_workspace import USER_FIELDS, USERS_LIST
 from tests.conftest import RunFn
+from tests.fakes.google_workspace import NEVER_LOGGED_IN, USERS_PATH, FakeWorkspace, make_user
 
 ADMIN = "admin@zaptic.example"
 GW_CHECKS = {
@@ -465,7 +464,7 @@ def test_relative_key_path_is_resolved_against_the_config_file(fake: FakeWorkspa
 
 
 def test_demo_workspace_shows_compliant_and_failing_people(run_evidence: RunFn) -> None:
-    from evidence.demo import fake_workspace
+    from evidence.demo.company import fake_workspace
 
     with fake_workspace() as section:
         key_file = Path(section["credentials_file"])

@@ -12,7 +12,7 @@ from typing import Any
 import httpx
 import pytest
 
-from evidence.fakes.github import (
+from tests.fakes.github import (
     BranchProtection,
     BypassActor,
     FakeGitHub,
@@ -20,7 +20,7 @@ from evidence.fakes.github import (
     Rule,
     Ruleset,
 )
-from evidence.fakes.openapi import (
+from tests.fakes.openapi import (
     ENV_VAR,
     OpenAPIDocumentMissing,
     OpenAPISpec,

@@ -14,7 +14,7 @@ from google.oauth2 import service_account
 from googleapiclient.discovery import build
 from googleapiclient.errors import HttpError
 
-from evidence.fakes.google_workspace import (
+from tests.fakes.google_workspace import (
     NEVER_LOGGED_IN,
     USER_READONLY_SCOPE,
     USERS_PATH,

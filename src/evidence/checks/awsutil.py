@@ -14,14 +14,10 @@ from typing import Any
 from evidence.checks.base import CheckContext
 from evidence.checks.inventory import FieldError, Inventory, Item, Listing, need
 from evidence.records import Evidence
+from evidence.sources.aws import LIST_PROTECTIONS, NO_SHIELD, account_arn, answer_code
 
 #: the resource type of account-level settings (as AWS Config names it)
 ACCOUNT_TYPE = "AWS::::Account"
-
-
-def account_arn(account: str) -> str:
-    """The ARN AWS uses for an account as a whole (and for its root user)."""
-    return f"arn:aws:iam::{account}:root"
 
 
 def account_resource(_: str, ev: Evidence) -> str:
@@ -121,14 +117,7 @@ def items(ctx: CheckContext[Any], key: str, *path: str) -> Iterator[tuple[dict[s
 
 def error_answer(ev: Evidence) -> str:
     """The error code a call answered with (see `Caller.call(answers=...)`), or ''."""
-    resp = ev.response
-    if isinstance(resp, dict) and isinstance(resp.get("Error"), dict):
-        return str(resp["Error"].get("Code", ""))
-    return ""
-
-
-#: ListProtections' answer when the account has no Shield Advanced subscription or protection
-NO_SHIELD = "ResourceNotFoundException"
+    return answer_code(ev.response)
 
 
 @dataclass
@@ -147,10 +136,10 @@ def shield_protections(ctx: CheckContext[Any]) -> Shield:
     protection"; a page without its `Protections` list, or a protection without its
     `ResourceArn`, makes the account's protections unknown (never "none")."""
     out = Shield()
-    for entry in ctx.index.entries_for("shield.ListProtections"):
+    for entry in ctx.index.entries_for(LIST_PROTECTIONS):
         if not entry.ok:
             out.unknown.setdefault(entry.account, "ListProtections failed")
-    for ev in ctx.evidence("shield.ListProtections"):
+    for ev in ctx.evidence(LIST_PROTECTIONS):
         if error_answer(ev) == NO_SHIELD:
             continue
         try:

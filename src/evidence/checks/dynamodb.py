@@ -15,12 +15,9 @@ from evidence.checks.inventory import Inventory, Item
 from evidence.checks.params import Params
 from evidence.models import Finding, Status
 from evidence.records import Evidence
+from evidence.sources.aws import table_arn
 
 TABLE_TYPE = "AWS::DynamoDB::Table"
-
-
-def table_arn(region: str, account: str, name: str) -> str:
-    return f"arn:aws:dynamodb:{region}:{account}:table/{name}"
 
 
 def _table_arn(name: str, ev: Evidence) -> str:

@@ -11,66 +11,45 @@ recorded with each page) and whose base is the repository's default branch. Ever
 the listing holds (closed without merging, merged outside the period or into another branch)
 is an explicit skip, with why.
 
-`write_merged_pull_requests_csv` is a Runner hook: it writes that population, with the
-approvers of each PR, to `github/merged-pull-requests.csv` in the bundle for sampling. It
-never fails the run: a pull request it cannot read is left out of the file, and the check
-reports it as an `error`.
+`merged_pull_requests` is that population, with the approvers of each PR; the artifact
+`github.merged_pull_requests` (`evidence.artifacts.github`) writes it to the bundle.
 """
 
 from __future__ import annotations
 
-import csv
-import io
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
-from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from evidence.checks.base import CheckContext, check
 from evidence.checks.github_common import (
-    PULL,
     PULL_REQUESTS,
     PULL_REVIEWS,
-    PULLS,
     REPOSITORIES,
-    REVIEWS,
-    SOURCE,
     about,
     failed_subjects,
     judge_each,
-    merged_in_window,
     nullable,
     once,
     page_number,
     text,
     timestamp,
-    window_bounds,
 )
 from evidence.checks.inventory import FieldError, Inventory, Item, Listing, read_listing
 from evidence.checks.params import NoParams
 from evidence.models import Finding, Status
 from evidence.models import parse_time as parse_ts
 from evidence.records import Evidence, EvidenceIndex
-from evidence.spreadsheet import cell
-
-if TYPE_CHECKING:
-    from evidence.runner import RunResult
-
-POPULATION_CSV = "github/merged-pull-requests.csv"
-CSV_COLUMNS = (
-    "repo",
-    "number",
-    "title",
-    "author",
-    "merged_at",
-    "merged_by",
-    "approvers",
-    "peer_approved",
-    "evidence",
+from evidence.sources.github import (
+    PERIOD_END,
+    PERIOD_START,
+    PULL,
+    PULLS,
+    REVIEWS,
+    SOURCE,
+    window_bounds,
 )
-
-
 
 # --------------------------------------------------------------------------- the PR population
 
@@ -178,7 +157,7 @@ class PullEvidence:
 def _period(ev: Evidence) -> tuple[date, date]:
     """The window the collector paged back to, recorded with each listing page."""
     days: list[date] = []
-    for name in ("period_start", "period_end"):
+    for name in (PERIOD_START, PERIOD_END):
         value = ev.parameters.get(name)
         try:
             days.append(date.fromisoformat(str(value)))
@@ -335,56 +314,9 @@ def _judge(ctx: CheckContext[Any], pr: MergedPullRequest) -> Finding:
     )
 
 
-def population_csv(population: Sequence[MergedPullRequest]) -> str:
-    """The population as CSV text (header first), one row per pull request."""
-    buffer = io.StringIO()
-    writer = csv.writer(buffer, lineterminator="\n")
-    writer.writerow(CSV_COLUMNS)
-    for pr in population:
-        approved = pr.peer_approved
-        writer.writerow(
-            [
-                cell(value)
-                for value in (
-                    pr.repo,
-                    str(pr.number),
-                    pr.title,
-                    pr.author,
-                    pr.merged_at,
-                    pr.merged_by,
-                    ";".join(pr.approvers or []),
-                    "unknown" if approved is None else "yes" if approved else "no",
-                    ";".join(sorted({ev.path for ev in pr.evidence})),
-                )
-            ]
-        )
-    return buffer.getvalue()
-
-
-def write_merged_pull_requests_csv(result: RunResult, folder: Path) -> None:
-    """Runner hook: `github/merged-pull-requests.csv`, the period's merged PRs, for sampling.
-
-    Written only when pull requests were listed in this run. Never fails on what GitHub sent:
-    a page of the wrong shape, or a PR whose decisive fields cannot be read, is left out of the
-    file (the check reports it as an `error`).
-    """
-    index = result.index if result.index is not None else EvidenceIndex.from_bundle(folder)
-    if not index.entries_for(PULLS):
-        return
-    population = merged_pull_requests(index)
-    target = folder / POPULATION_CSV
-    target.parent.mkdir(parents=True, exist_ok=True)
-    target.write_text(population_csv(population), encoding="utf-8")
-
-
 __all__ = [
-    "POPULATION_CSV",
     "MergedPullRequest",
-    "merged_in_window",
     "merged_pull_requests",
     "peer_approvers",
-    "population_csv",
     "pull_requests_peer_approved",
-    "window_bounds",
-    "write_merged_pull_requests_csv",
 ]

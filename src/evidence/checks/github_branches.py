@@ -20,13 +20,10 @@ from pydantic import Field
 from evidence.checks.base import CheckContext, check
 from evidence.checks.github_common import (
     BRANCH_RULE_ITEMS,
-    BRANCH_RULES,
     ORG_RULESETS,
-    PROTECTION,
     PROTECTIONS,
     REPO_RULESETS,
     REPOSITORIES,
-    SOURCE,
     about,
     failed_subjects,
     judge_each,
@@ -38,6 +35,7 @@ from evidence.checks.inventory import FieldError, Item
 from evidence.checks.params import Params
 from evidence.models import Finding, Status
 from evidence.records import Evidence
+from evidence.sources.github import BRANCH_RULES, PROTECTION, SOURCE
 
 
 @dataclass

@@ -1,5 +1,5 @@
-"""What the GitHub checks share: the evidence keys, the declared inventories, the audit
-period's window and small readers of decisive fields.
+"""What the GitHub checks share: the declared inventories and small readers of decisive fields
+(the evidence keys and the audit period's window are `evidence.sources.github`'s).
 
 GitHub's list endpoints answer with a JSON array, so each listing's items are the page itself
 (`items=TOP`); the collector (`evidence.collectors.github`) names the repository of a
@@ -9,8 +9,8 @@ per-repository record in its `subject` (`owner/repo`), a pull request's own reco
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Iterator, Mapping
-from datetime import UTC, date, datetime, timedelta
+from collections.abc import Callable, Iterable, Iterator
+from datetime import datetime
 from typing import Any
 
 from evidence.checks.base import CheckContext
@@ -18,19 +18,9 @@ from evidence.checks.inventory import TOP, FieldError, Inventory, Item, need
 from evidence.models import Finding
 from evidence.models import parse_time as parse_ts
 from evidence.records import Evidence, EvidenceIndex
-
-SOURCE = "github"
-
-ORG_GET = "github.orgs/get"
-MEMBERS = "github.orgs/list-members"
-REPOS = "github.repos/list-for-org"
-PROTECTION = "github.repos/get-branch-protection"
-BRANCH_RULES = "github.repos/get-branch-rules"
-REPO_RULESET = "github.repos/get-repo-ruleset"
-ORG_RULESET = "github.repos/get-org-ruleset"
-PULLS = "github.pulls/list"
-PULL = "github.pulls/get"
-REVIEWS = "github.pulls/list-reviews"
+from evidence.sources.github import BRANCH_RULES, ORG_RULESET, PROTECTION, REPO_RULESET, REPOS, REVIEWS
+from evidence.sources.github import PULLS as PULLS  # re-exported (evidence.artifacts.github reads it here)
+from evidence.sources.github import SOURCE as SOURCE  # re-exported, likewise
 
 
 def _pull_id(number: str, ev: Evidence) -> str:
@@ -54,22 +44,6 @@ PULL_REQUESTS = Inventory(PULLS, items=TOP, id="number", resource_type="github_p
 PULL_REVIEWS = Inventory(REVIEWS, items=TOP, id="id")
 
 # --------------------------------------------------------------------------- small helpers
-
-
-def window_bounds(start: date, end: date) -> tuple[datetime, datetime]:
-    """[start 00:00Z, the day after end 00:00Z): the instants of a period's days, in UTC."""
-    lo = datetime(start.year, start.month, start.day, tzinfo=UTC)
-    hi = datetime(end.year, end.month, end.day, tzinfo=UTC) + timedelta(days=1)
-    return lo, hi
-
-
-def merged_in_window(pull: Mapping[str, Any], start: date, end: date) -> bool:
-    """True when `pull` (a `pulls/list` item) was merged on a day from `start` to `end` (UTC)."""
-    merged = parse_ts(pull.get("merged_at"))
-    if merged is None:
-        return False
-    lo, hi = window_bounds(start, end)
-    return lo <= merged < hi
 
 
 def page_number(ev: Evidence) -> int:

@@ -13,11 +13,11 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from evidence.checks.base import CheckContext, check
-from evidence.checks.github_common import MEMBERS, ORG_GET, SOURCE
 from evidence.checks.inventory import TOP, Inventory, Item
 from evidence.checks.params import NoParams
 from evidence.models import Finding, Status
 from evidence.records import Evidence
+from evidence.sources.github import MEMBERS, ORG_GET, SOURCE
 
 #: the organisation itself, named by its login
 ORGANIZATION = Inventory(ORG_GET, items=None, id="login", resource_type="github_organization")

@@ -27,9 +27,8 @@ from evidence.checks.inventory import FieldError, Inventory, Item
 from evidence.checks.params import NoParams, Params
 from evidence.models import Finding, Status, parse_time
 from evidence.records import Evidence
+from evidence.sources.google_workspace import SOURCE, USERS_LIST
 
-SOURCE = "google_workspace"
-USERS_LIST = "admin.directory.users.list"
 USER_TYPE = "GoogleWorkspace::User"
 CUSTOMER_TYPE = "GoogleWorkspace::Customer"
 #: the Directory API's lastLoginTime for a user who never signed in

@@ -12,16 +12,16 @@ from collections.abc import Iterator
 from evidence.checks.base import CheckContext, check
 from evidence.checks.inventory import Inventory, Item
 from evidence.checks.params import NoParams
-from evidence.collectors.aws_services import rotation_applies
 from evidence.models import Finding, Status
 from evidence.records import IndexEntry
+from evidence.sources.aws import DESCRIBE_KEY, GET_KEY_ROTATION_STATUS, LIST_KEYS, rotation_applies
 
 KEY_TYPE = "AWS::KMS::Key"
-ROTATION = "kms.GetKeyRotationStatus"
+ROTATION = GET_KEY_ROTATION_STATUS
 
-KEYS = Inventory("kms.ListKeys", items="Keys", id="KeyArn", resource_type=KEY_TYPE)
+KEYS = Inventory(LIST_KEYS, items="Keys", id="KeyArn", resource_type=KEY_TYPE)
 #: one DescribeKey record per listed key (its `subject` is the key ARN)
-DESCRIBED = Inventory("kms.DescribeKey", items=None, id="KeyMetadata.Arn", resource_type=KEY_TYPE, parent=KEYS)
+DESCRIBED = Inventory(DESCRIBE_KEY, items=None, id="KeyMetadata.Arn", resource_type=KEY_TYPE, parent=KEYS)
 
 
 def _out_of_scope(meta: Item) -> str:

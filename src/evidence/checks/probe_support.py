@@ -17,14 +17,22 @@ from typing import Any
 from evidence.checks.base import CheckContext
 from evidence.checks.inventory import FieldError, Inventory, Item, kind_name
 from evidence.models import Finding, Status
+from evidence.sources.probe import (
+    HTTP_GET,
+    HTTP_LIST_URLS,
+    HTTP_SECURITY_TXT,
+    TLS_CERTIFICATE,
+    TLS_HANDSHAKE,
+    TLS_LIST_ENDPOINTS,
+)
 
-TLS_ENDPOINTS = Inventory("tls.ListEndpoints", items="endpoints", resource_type="tls_endpoint")
-HANDSHAKES = Inventory("tls.Handshake", items=None, resource_type="tls_endpoint", parent=TLS_ENDPOINTS)
-CERTIFICATES = Inventory("tls.Certificate", items=None, resource_type="tls_endpoint", parent=TLS_ENDPOINTS)
-URLS = Inventory("http.ListUrls", items="urls", resource_type="url")
-GETS = Inventory("http.Get", items=None, resource_type="url", parent=URLS)
-SITES = Inventory("http.ListUrls", items="security_txt", resource_type="security_txt")
-SECURITY_TXTS = Inventory("http.SecurityTxt", items=None, resource_type="security_txt", parent=SITES)
+TLS_ENDPOINTS = Inventory(TLS_LIST_ENDPOINTS, items="endpoints", resource_type="tls_endpoint")
+HANDSHAKES = Inventory(TLS_HANDSHAKE, items=None, resource_type="tls_endpoint", parent=TLS_ENDPOINTS)
+CERTIFICATES = Inventory(TLS_CERTIFICATE, items=None, resource_type="tls_endpoint", parent=TLS_ENDPOINTS)
+URLS = Inventory(HTTP_LIST_URLS, items="urls", resource_type="url")
+GETS = Inventory(HTTP_GET, items=None, resource_type="url", parent=URLS)
+SITES = Inventory(HTTP_LIST_URLS, items="security_txt", resource_type="security_txt")
+SECURITY_TXTS = Inventory(HTTP_SECURITY_TXT, items=None, resource_type="security_txt", parent=SITES)
 
 #: what a check's function for one resource returns: a finding, or none or several
 Judged = Finding | Iterable[Finding]

@@ -28,24 +28,33 @@ from evidence.checks.rds import CLUSTERS, INSTANCES, each_database
 from evidence.checks.s3 import BUCKETS
 from evidence.models import Finding, Status
 from evidence.records import Evidence
-
-#: the regional listings residency is judged from
-REGIONAL_LISTINGS = (
-    "ec2.DescribeInstances", "ec2.DescribeVolumes", "rds.DescribeDBInstances", "rds.DescribeDBClusters",
-    "dynamodb.ListTables",
+from evidence.sources.aws import (
+    BUCKET_REGION,
+    DESCRIBE_DB_CLUSTERS,
+    DESCRIBE_DB_INSTANCES,
+    DESCRIBE_INSTANCES,
+    DESCRIBE_REGIONS,
+    DESCRIBE_VOLUMES,
+    GET_BUCKET_LOCATION,
+    LIST_TABLES,
+    LOCATION_CONSTRAINT,
+    bucket_region,
 )
 
+#: the regional listings residency is judged from
+REGIONAL_LISTINGS = (DESCRIBE_INSTANCES, DESCRIBE_VOLUMES, DESCRIBE_DB_INSTANCES, DESCRIBE_DB_CLUSTERS, LIST_TABLES)
+
 #: one GetBucketLocation record per bucket listed without its `BucketRegion`, its subject the bucket ARN
-LOCATIONS = Inventory("s3.GetBucketLocation", items=None)
+LOCATIONS = Inventory(GET_BUCKET_LOCATION, items=None)
 def instance_arn(instance_id: str, ev: Evidence) -> str:
     return f"arn:aws:ec2:{ev.region}:{ev.account}:instance/{instance_id}"
 
 
 #: the instances of every reservation DescribeInstances lists
-INSTANCES_LISTED = Inventory("ec2.DescribeInstances", items="Reservations[].Instances", id="InstanceId",
+INSTANCES_LISTED = Inventory(DESCRIBE_INSTANCES, items="Reservations[].Instances", id="InstanceId",
                              resource_type="AWS::EC2::Instance", resource_id=instance_arn)
 #: one DescribeRegions record per account, as the account it is about
-ENABLED_REGIONS = Inventory("ec2.DescribeRegions", items=None, resource_type=ACCOUNT_TYPE,
+ENABLED_REGIONS = Inventory(DESCRIBE_REGIONS, items=None, resource_type=ACCOUNT_TYPE,
                             resource_id=account_resource)
 
 Region = Annotated[str, Field(pattern=r"^[a-z]{2}(-[a-z]+)+-\d+$")]
@@ -75,17 +84,15 @@ def _judge(
 
 
 def _location(item: Item) -> str:
-    """GetBucketLocation's `LocationConstraint` as a region: null is us-east-1, `EU` eu-west-1;
-    the field itself must be there."""
+    """GetBucketLocation's `LocationConstraint` as a region (`bucket_region`: null is us-east-1,
+    `EU` eu-west-1); the field itself must be there, a region name or null."""
     response = item.value
-    if not isinstance(response, dict) or "LocationConstraint" not in response:
-        raise FieldError("LocationConstraint", "a region name or null", "missing", item.ev.path)
-    value = response["LocationConstraint"]
-    if value is None or value == "":
-        return "us-east-1"
-    if not isinstance(value, str):
-        raise FieldError("LocationConstraint", "a region name or null", type(value).__name__, item.ev.path)
-    return "eu-west-1" if value == "EU" else value
+    if not isinstance(response, dict) or LOCATION_CONSTRAINT not in response:
+        raise FieldError(LOCATION_CONSTRAINT, "a region name or null", "missing", item.ev.path)
+    value = response[LOCATION_CONSTRAINT]
+    if value is not None and not isinstance(value, str):
+        raise FieldError(LOCATION_CONSTRAINT, "a region name or null", type(value).__name__, item.ev.path)
+    return bucket_region(value)
 
 
 @check(
@@ -98,13 +105,13 @@ def _location(item: Item) -> str:
 )
 def bucket_residency(ctx: CheckContext[ResidencyParams]) -> Iterator[Finding]:
     located = {(loc.account, loc.name): loc for loc in ctx.items(LOCATIONS)}
-    failed = failed_subjects(ctx, "s3.GetBucketLocation")
+    failed = failed_subjects(ctx, GET_BUCKET_LOCATION)
 
     def one(bucket: Item) -> list[Finding]:
         # ListBuckets names each bucket's region when asked with a page size; else GetBucketLocation does.
         # Buckets are listed account-wide (in one region), so a finding names no region: its
         # `observed` does.
-        region = bucket.need("BucketRegion", str, "")
+        region = bucket.need(BUCKET_REGION, str, "")
         evidence: list[Evidence | str] = [bucket.ev]
         if not region:
             loc = located.get((bucket.account, bucket.resource_id))

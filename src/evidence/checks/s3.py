@@ -16,24 +16,25 @@ from evidence.checks.inventory import Inventory, Item
 from evidence.checks.params import NoParams
 from evidence.models import Finding, Status
 from evidence.records import Evidence
+from evidence.sources import aws
+from evidence.sources.aws import GET_BUCKET_ENCRYPTION, GET_BUCKET_LOCATION, LIST_BUCKETS, NO_BUCKET_ENCRYPTION
 
-NO_ENCRYPTION = "ServerSideEncryptionConfigurationNotFoundError"
 BUCKET_TYPE = "AWS::S3::Bucket"
 
 
 def bucket_arn(name: str, ev: Evidence | None = None) -> str:
-    return f"arn:aws:s3:::{name}"
+    return aws.bucket_arn(name)
 
 
-BUCKETS = Inventory("s3.ListBuckets", items="Buckets", id="Name", resource_type=BUCKET_TYPE, resource_id=bucket_arn)
+BUCKETS = Inventory(LIST_BUCKETS, items="Buckets", id="Name", resource_type=BUCKET_TYPE, resource_id=bucket_arn)
 #: one GetBucketEncryption record per listed bucket, made in the bucket's region
-ENCRYPTION = Inventory("s3.GetBucketEncryption", items=None, resource_type=BUCKET_TYPE, parent=BUCKETS)
+ENCRYPTION = Inventory(GET_BUCKET_ENCRYPTION, items=None, resource_type=BUCKET_TYPE, parent=BUCKETS)
 
 
 def default_algorithms(record: Item) -> list[str] | None:
     """The algorithms a GetBucketEncryption record's rules apply by default; None when S3
     answered that the bucket has no encryption configuration."""
-    if error_answer(record.ev) == NO_ENCRYPTION:
+    if error_answer(record.ev) == NO_BUCKET_ENCRYPTION:
         return None
     config = record.part(record.need("ServerSideEncryptionConfiguration", dict), "ServerSideEncryptionConfiguration")
     found: set[str] = set()
@@ -50,7 +51,7 @@ def default_algorithms(record: Item) -> list[str] | None:
     source="aws",
     description="Every S3 bucket has default encryption configured (SSE-S3, SSE-KMS or DSSE-KMS).",
     inventory=ENCRYPTION,
-    requires=("s3.GetBucketLocation",),
+    requires=(GET_BUCKET_LOCATION,),
 )
 def bucket_default_encryption(ctx: CheckContext[NoParams]) -> Iterator[Finding]:
     expected = "default encryption rule (SSE-S3, SSE-KMS or DSSE-KMS)"

@@ -10,9 +10,9 @@ from __future__ import annotations
 
 from abc import ABC, abstractmethod
 from collections.abc import Callable, Mapping
-from typing import ClassVar
+from typing import Any, ClassVar
 
-from evidence.config import Config
+from evidence.config import Config, S, Section
 from evidence.models import CollectionError, EvidenceRecord, Period, iso, utc_now
 from evidence.records import EvidenceWriter
 
@@ -80,14 +80,52 @@ class Collector(ABC):
     permission_kind: ClassVar[str]
     #: evidence key -> the permissions that call needs
     permissions: ClassVar[Mapping[str, tuple[str, ...]]]
+    #: the collector's configuration section (`[aws]`; default: its `source`) and its model;
+    #: `evidence.config` validates the section with it, with the usual one-line errors
+    config_section: ClassVar[str | None] = None
+    config_model: ClassVar[type[Section] | None] = None
+    #: whether an absent section means the model's defaults, rather than "not configured"
+    config_default: ClassVar[bool] = False
+    #: the source's name for people ("AWS", "Google Workspace"), in reports
+    title: ClassVar[str] = ""
+    #: whether its records' `account` names accounts worth listing in the scope (AWS accounts)
+    has_accounts: ClassVar[bool] = False
 
     def __init__(self, config: Config, period: Period | None = None) -> None:
         self.config = config
         self.period = period or Period.current()
 
+    @classmethod
+    def section_name(cls) -> str:
+        return cls.config_section or cls.source
+
+    def settings(self, model: type[S]) -> S | None:
+        """This collector's section of the configuration, as `model`; None when absent."""
+        return self.config.section(self.section_name(), model)
+
     def not_configured(self) -> str | None:
-        """Why this collector cannot run with this configuration, or None when it can."""
+        """Why this collector cannot run with this configuration, or None when it can (by
+        default: a declared section that is absent)."""
+        if self.config_model is not None and self.config.sections.get(self.section_name()) is None:
+            return f"no [{self.section_name()}] section in the configuration"
         return None
+
+    @classmethod
+    def failed_scope(cls, service: str, account: str, region: str) -> str:
+        """The resource id of what a failed call without a subject was listing (by default its
+        account and region); AWS names it with an ARN."""
+        return "/".join(p for p in (account, region) if p) or cls.source
+
+    @classmethod
+    def permissions_document(cls, permissions: list[str]) -> dict[str, Any]:
+        """What `evidence permissions` prints for this source (AWS: an IAM policy document)."""
+        return {"kind": cls.permission_kind, "permissions": permissions}
+
+    @classmethod
+    def scope(cls, section: Section | None) -> list[tuple[str, str]]:
+        """What this collector looks at under `section`, as (label, value) rows for the
+        manifest's scope and the report's cover (never a secret: names, not credentials)."""
+        return []
 
     @abstractmethod
     def collect(self, sink: Sink, wanted: frozenset[str]) -> None:

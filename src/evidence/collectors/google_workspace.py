@@ -32,23 +32,16 @@ from googleapiclient.discovery import build
 from googleapiclient.errors import HttpError
 
 from evidence.collectors.base import Collector, CollectorFailure, Sink
-from evidence.config import Config, GoogleWorkspaceConfig
+from evidence.collectors.google_workspace_config import GoogleWorkspaceConfig
+from evidence.config import Config, Section
 from evidence.models import CollectionError, EvidenceRecord, Period, iso, utc_now
+from evidence.sources.google_workspace import SOURCE, USER_FIELDS, USERS_LIST
 
 log = logging.getLogger(__name__)
 
-SOURCE = "google_workspace"
 USER_READONLY_SCOPE = "https://www.googleapis.com/auth/admin.directory.user.readonly"
-#: evidence key: service "admin" (the API), operation "directory.users.list" (the discovery method id)
-USERS_LIST = "admin.directory.users.list"
 #: evidence key -> the OAuth scopes that call needs (`evidence permissions` prints these)
 PERMISSIONS: dict[str, tuple[str, ...]] = {USERS_LIST: (USER_READONLY_SCOPE,)}
-#: partial response: what the checks judge and what identifies a user, and no more personal data
-USER_FIELDS = (
-    "kind,nextPageToken,users(primaryEmail,id,customerId,name/fullName,orgUnitPath,isAdmin,"
-    "isDelegatedAdmin,isEnrolledIn2Sv,isEnforcedIn2Sv,suspended,suspensionReason,archived,"
-    "creationTime,lastLoginTime)"
-)
 DEFAULT_ENDPOINT = "https://admin.googleapis.com/"
 _REQUIRED_KEY_FIELDS = ("client_email", "private_key", "token_uri")
 _RATE_REASONS = {"rateLimitExceeded", "userRateLimitExceeded", "quotaExceeded"}
@@ -119,6 +112,8 @@ class GoogleWorkspaceCollector(Collector):
     description = "Google Workspace Admin SDK Directory API (read-only, service account with domain-wide delegation)"
     permission_kind = "OAuth scope"
     permissions = PERMISSIONS
+    title = "Google Workspace"
+    config_model = GoogleWorkspaceConfig
 
     def __init__(self, config: Config, period: Period | None = None, *, num_retries: int = 5) -> None:
         super().__init__(config, period)
@@ -126,12 +121,18 @@ class GoogleWorkspaceCollector(Collector):
         self.num_retries = num_retries
 
     def not_configured(self) -> str | None:
-        if self.config.google_workspace is None:
+        if self.settings(GoogleWorkspaceConfig) is None:
             return "no [google_workspace] section in the configuration (customer_id, credentials_file, delegated_admin)"
         return None
 
+    @classmethod
+    def scope(cls, section: Section | None) -> list[tuple[str, str]]:
+        if not isinstance(section, GoogleWorkspaceConfig):
+            return []
+        return [("Google Workspace tenant", section.customer_id)]
+
     def collect(self, sink: Sink, wanted: frozenset[str]) -> None:
-        cfg = self.config.google_workspace
+        cfg = self.settings(GoogleWorkspaceConfig)
         if cfg is None:
             raise CollectorFailure("NotConfigured", self.not_configured() or "", "add a [google_workspace] section",
                                    user_error=True)

@@ -1,0 +1,43 @@
+"""The `evidence` command line (DESIGN.md, "Command line"); exit codes in `common._EPILOG`.
+
+One module per group of commands; this one assembles the `evidence` group."""
+
+from __future__ import annotations
+
+import logging
+
+import click
+
+from evidence import __version__
+from evidence.cli.catalog import controls
+from evidence.cli.common import _EPILOG, UserError, _manual_inputs, record_and_alert
+from evidence.cli.history import baseline, diff_cmd, drift_cmd, history_cmd
+from evidence.cli.manual import attach_cmd
+from evidence.cli.plugins import collectors, permissions, permissions_document
+from evidence.cli.reports import export_cmd, report_cmd
+from evidence.cli.run import demo, evaluate_cmd, run, verify_cmd
+
+
+@click.group(epilog=_EPILOG)
+@click.version_option(__version__, prog_name="evidence")
+@click.option("-v", "--verbose", count=True, help="More log output (-vv for debug).")
+def cli(verbose: int) -> None:
+    """Collect, judge and bundle evidence for the controls a security overview states."""
+    level = logging.WARNING if verbose == 0 else logging.INFO if verbose == 1 else logging.DEBUG
+    logging.basicConfig(level=level, format="%(levelname)s %(name)s: %(message)s")
+    # the HTTP libraries' own debug logs print request headers and bodies (session tokens,
+    # AssumeRole's secret key, bearer tokens): never below INFO, whatever -v says
+    for noisy in ("botocore", "boto3", "urllib3", "googleapiclient", "google.auth", "httpx", "httpcore"):
+        logging.getLogger(noisy).setLevel(logging.WARNING if verbose < 2 else logging.INFO)
+
+
+for _command in (run, demo, evaluate_cmd, verify_cmd, report_cmd, export_cmd, diff_cmd, drift_cmd, baseline,
+                 history_cmd, attach_cmd, controls, collectors, permissions):
+    cli.add_command(_command)
+
+
+def main() -> None:
+    cli(prog_name="evidence")
+
+
+__all__ = ["UserError", "_manual_inputs", "cli", "main", "permissions_document", "record_and_alert"]

@@ -1,0 +1,129 @@
+"""`evidence diff`, `drift`, `baseline`, `history`: what changed between runs."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import click
+
+if TYPE_CHECKING:
+    pass
+from evidence.cli.common import (
+    _OUT_HELP,
+    _config,
+    _fail,
+    _out_dir,
+    _print_outcome,
+)
+
+
+@click.command(name="diff")
+@click.argument("a")
+@click.argument("b")
+@click.option("--config", "config_path", default=None, help="Configuration file (default ./evidence.toml).")
+@click.option("--out", default=None, help=_OUT_HELP)
+@click.option("--max-fields", default=20, show_default=True, type=click.IntRange(min=1),
+              help="Evidence fields shown per changed record.")
+def diff_cmd(a: str, b: str, config_path: str | None, out: str | None, max_fields: int) -> None:
+    """What changed from run A to run B: verdicts, findings new/resolved/changed, and for a
+    changed finding the evidence fields that differ. A and B are bundle folders or run ids
+    (or `latest`, `baseline`, a unique prefix) recorded in the output folder's history."""
+    from evidence.history import (
+        DriftError,
+        History,
+        HistoryError,
+        Snapshot,
+        diff_runs,
+        render_diff,
+        snapshot_from_bundle,
+    )
+
+    def resolve(ref: str) -> tuple[Snapshot, Path | None]:
+        path = Path(ref)
+        if path.is_dir():
+            return snapshot_from_bundle(path), path
+        out_dir = _out_dir(_config(config_path), out)
+        with History.open(out_dir, create=False) as history:
+            info = history.find(ref)
+            bundle = Path(info.bundle) if Path(info.bundle).is_absolute() else out_dir / info.bundle
+            if (bundle / "manifest.json").is_file():
+                return snapshot_from_bundle(bundle), bundle
+            click.echo(f"evidence: warning: bundle {bundle} not found; evidence records not compared", err=True)
+            return history.snapshot(info), None
+
+    try:
+        (snap_a, bundle_a), (snap_b, bundle_b) = resolve(a), resolve(b)
+    except (DriftError, HistoryError) as exc:
+        _fail(str(exc))
+    for line in render_diff(diff_runs(snap_a, snap_b), bundle_a, bundle_b, max_fields=max_fields):
+        click.echo(line)
+
+
+@click.command(name="drift")
+@click.option("--against", type=click.Choice(["last", "baseline"]), default="last", show_default=True,
+              help="Compare the latest run with the previous run of the same sources, or with the baseline.")
+@click.option("--config", "config_path", default=None, help="Configuration file (default ./evidence.toml).")
+@click.option("--out", default=None, help=_OUT_HELP)
+@click.option("--no-notify", is_flag=True, help="Only report; decide and send no alerts.")
+def drift_cmd(against: str, config_path: str | None, out: str | None, no_notify: bool) -> None:
+    """Drift of the latest recorded run and its alerts (an alert already sent is not sent
+    again before [alerts] repeat_after_days). Exit 0: no drift; 4: drift; 2: usage error."""
+    from evidence.history import EXIT_DRIFT, DriftError, History, HistoryError, evaluate
+
+    cfg = _config(config_path)
+    out_dir = _out_dir(cfg, out)
+    try:
+        with History.open(out_dir, create=False) as history:
+            outcome = evaluate(
+                history, history.find("latest"), out=out_dir, alerts=cfg.alerts, against=against,
+                notify=not no_notify,
+            )
+    except (HistoryError, DriftError) as exc:
+        _fail(str(exc))
+    _print_outcome(outcome)
+    sys.exit(EXIT_DRIFT if outcome.drift.drifted else 0)
+
+
+@click.command()
+@click.argument("run_ref", required=False)
+@click.option("--config", "config_path", default=None, help="Configuration file (default ./evidence.toml).")
+@click.option("--out", default=None, help=_OUT_HELP)
+def baseline(run_ref: str | None, config_path: str | None, out: str | None) -> None:
+    """Show the baseline `evidence drift --against baseline` compares with, or set it to RUN_REF
+    (a run id, a unique prefix, or `latest`)."""
+    from evidence.history import History, HistoryError
+
+    out_dir = _out_dir(_config(config_path), out)
+    try:
+        with History.open(out_dir, create=False) as history:
+            info = history.set_baseline(run_ref) if run_ref else history.baseline()
+    except HistoryError as exc:
+        _fail(str(exc))
+    if info is None:
+        click.echo("no baseline set (evidence baseline RUN)")
+        return
+    click.echo(f"baseline: {info.run_id} ({info.period}, {info.reference_time.isoformat()})")
+
+
+@click.command(name="history")
+@click.option("--config", "config_path", default=None, help="Configuration file (default ./evidence.toml).")
+@click.option("--out", default=None, help=_OUT_HELP)
+def history_cmd(config_path: str | None, out: str | None) -> None:
+    """Runs recorded in the output folder's history, oldest first."""
+    from evidence.history import History, HistoryError
+    from evidence.models import iso
+
+    out_dir = _out_dir(_config(config_path), out)
+    try:
+        with History.open(out_dir, create=False) as history:
+            runs, base = history.runs(), history.baseline()
+    except HistoryError as exc:
+        _fail(str(exc))
+    for r in runs:
+        mark = "  (baseline)" if base is not None and base.run_id == r.run_id else ""
+        click.echo(
+            f"{r.run_id}  {r.period}  {iso(r.reference_time)}  exit {r.exit_code}  sources {r.scope_key}  "
+            f"{r.bundle}{mark}"
+        )

@@ -1,0 +1,82 @@
+"""`evidence report`, `export`: rendering a bundle for the auditor."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import click
+
+from evidence.bundle import BundleError
+from evidence.exit_codes import EXIT_FAIL
+from evidence.reports import FORMATS as REPORT_FORMATS
+
+if TYPE_CHECKING:
+    pass
+from evidence.cli.common import (
+    _fail,
+    _split,
+)
+
+
+@click.command(name="report")
+@click.argument("bundle", type=click.Path(path_type=Path, file_okay=False))
+@click.option("--format", "formats", default=",".join(REPORT_FORMATS), show_default=True,
+              help="Comma-separated: html, pdf, csv, oscal.")
+@click.option("--out", type=click.Path(path_type=Path, file_okay=False), default=None,
+              help="Folder to write to (default ./report-RUN_ID); its links point back into the bundle.")
+@click.option("--in-place", is_flag=True,
+              help="Write into the bundle and re-seal its manifest (only an intact, unsigned bundle).")
+def report_cmd(bundle: Path, formats: str, out: Path | None, in_place: bool) -> None:
+    """Render reports from a bundle alone (no API calls). A sealed bundle is left untouched
+    unless --in-place: its reports are listed in its manifest (and covered by its signature)."""
+    from evidence.reports import ReportError, load_bundle, regenerate_in_place, write_reports
+
+    wanted = sorted(_split(formats) or set())
+    unknown = [f for f in wanted if f not in REPORT_FORMATS]
+    if unknown or not wanted:
+        _fail(f"--format: unknown {', '.join(unknown) or '(empty)'} (choose from {', '.join(REPORT_FORMATS)})")
+    if in_place and out is not None:
+        _fail("--in-place and --out exclude each other")
+    try:
+        if in_place:
+            written = regenerate_in_place(bundle, wanted)
+        else:
+            content = load_bundle(bundle)
+            target = out or Path(f"report-{content.meta.get('run_id') or bundle.name}")
+            if target.resolve() == bundle.resolve():
+                _fail("--out is the bundle itself; use --in-place to write into a bundle")
+            written = write_reports(content, target, wanted)
+    except ReportError as exc:
+        _fail(str(exc))
+    for path in written:
+        click.echo(f"wrote {path} ({path.stat().st_size:,} bytes)")
+    if in_place:
+        click.echo(f"re-sealed {bundle / 'manifest.json'}")
+
+
+@click.command(name="export")
+@click.argument("bundle", type=click.Path(path_type=Path, file_okay=False))
+@click.option("--output", type=click.Path(path_type=Path, dir_okay=False), default=None,
+              help="The zip to write (default ./evidence-PERIOD-RUN_ID.zip).")
+def export_cmd(bundle: Path, output: Path | None) -> None:
+    """One zip for the auditor: the verified bundle and a README saying how to verify and re-judge it."""
+    from evidence.bundle import load_manifest
+    from evidence.reports import ExportError, export_bundle
+
+    try:
+        manifest = load_manifest(bundle)
+    except BundleError as exc:
+        _fail(str(exc))
+    period = (manifest.get("period") or {}).get("name", "period")
+    target = output or Path(f"evidence-{period}-{manifest.get('run_id') or bundle.name}.zip")
+    try:
+        path = export_bundle(bundle, target)
+    except ExportError as exc:
+        click.echo(f"evidence: {exc}", err=True)
+        sys.exit(EXIT_FAIL)
+    click.echo(f"wrote {path} ({path.stat().st_size:,} bytes)")
+
+
+# -- history, drift, alerts, waivers, manual evidence (evidence.history/drift/waivers/attachments)

@@ -1,0 +1,175 @@
+"""`evidence run`, `demo`, `evaluate`, `verify`: making a bundle, and checking one."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import click
+
+from evidence.bundle import BundleError, verify
+from evidence.config import Config, ConfigError
+from evidence.evaluate import artifacts_that_differ, evaluate_into
+from evidence.exit_codes import EXIT_FAIL, exit_code_for
+from evidence.pipeline import make_runner
+
+if TYPE_CHECKING:
+    pass
+from evidence.cli.common import (
+    _EPILOG,
+    _config,
+    _fail,
+    _manual_inputs,
+    _out_dir,
+    _period,
+    _progress_printer,
+    _registry,
+    _split,
+    execute,
+    print_summary,
+    record_and_alert,
+    report_run,
+)
+
+
+@click.command(epilog=_EPILOG)
+@click.option("--config", "config_path", default=None, help="Configuration file (default ./evidence.toml).")
+@click.option("--period", default=None, help="Audit period, e.g. 2026-Q4 (default: the current quarter).")
+@click.option("--out", default=None, help="Output folder (default: [bundle] out, else ./evidence-out).")
+@click.option("--only", default=None, help="Comma-separated sources: aws,google_workspace,github,probe,manual.")
+@click.option("--catalog", "catalog_dir", default=None, type=click.Path(file_okay=False), help="Catalog folder.")
+def run(
+    config_path: str | None, period: str | None, out: str | None, only: str | None, catalog_dir: str | None
+) -> None:
+    """Collect, judge, write a bundle and print the verdicts; record the run in the history,
+    report drift since the last run and send alerts to [alerts] urls."""
+    cfg = _config(config_path)
+    out_dir = _out_dir(cfg, out)
+    attachments, waivers, files = _manual_inputs(cfg, out_dir, Path(catalog_dir) if catalog_dir else None)
+    runner = make_runner(
+        cfg,
+        _registry(),
+        _period(period),
+        out_dir,
+        only=_split(only),
+        catalog_dir=Path(catalog_dir) if catalog_dir else None,
+        progress=_progress_printer(),
+        attachments=attachments,
+        waivers=waivers,
+        files=files,
+    )
+    result = execute(runner)
+    sys.exit(record_and_alert(result, cfg, out_dir, report_run(result)))
+
+
+@click.command()
+@click.option("--out", default=None, help="Output folder (default: a temporary folder).")
+@click.option("--period", default=None, help="Audit period (default: the current quarter).")
+def demo(out: str | None, period: str | None) -> None:
+    """Run the whole pipeline against a built-in simulated company (no credentials needed)."""
+    from evidence.demo import missing_extra
+
+    missing = missing_extra()
+    if missing is not None:
+        _fail(missing)
+    from evidence.demo.run import DEMO_PUBLIC_KEY, run_demo
+
+    options: dict[str, Any] = {}
+    if out:
+        # manual evidence attached to the demo's output folder (`evidence attach ... --out`) is judged too
+        options["attachments"], _, options["files"] = _manual_inputs(Config(), Path(out), None, waivers=False)
+    result = run_demo(Path(out) if out else None, _period(period), progress=_progress_printer(), **options)
+    code = report_run(result)
+    if result.bundle is not None:
+        code = record_and_alert(result, Config(), result.bundle.parents[1], code, brief=True)
+    if result.bundle is not None:
+        key = result.bundle.parents[1] / DEMO_PUBLIC_KEY
+        click.echo(f"reports: {result.bundle / 'report.html'} (and report.pdf, findings.csv, oscal/)")
+        click.echo(f"verify: evidence verify {result.bundle} --public-key {key}")
+    click.echo(f"(demo exit code would be {code}: the simulated company fails some controls on purpose)")
+
+
+@click.command(name="evaluate")
+@click.argument("bundle", type=click.Path(path_type=Path))
+@click.option("--output", type=click.Path(path_type=Path), default=None, help="Write the re-judged findings here.")
+@click.option("--no-verify", is_flag=True, help="Re-judge even when the bundle's hashes do not verify.")
+def evaluate_cmd(bundle: Path, output: Path | None, no_verify: bool) -> None:
+    """Re-judge a bundle offline from its raw evidence; compare with its findings.json, and build
+    every declared artifact (population files) again, naming any that differ.
+
+    The bundle is verified first: re-judging altered evidence proves nothing."""
+    if not no_verify:
+        problems = verify(bundle)
+        if problems:
+            for p in problems:
+                click.echo(f"MISMATCH {p}", err=True)
+            click.echo("the bundle does not verify; not re-judged (--no-verify to force)", err=True)
+            sys.exit(EXIT_FAIL)
+    import filecmp
+    import tempfile
+
+    # re-judged findings are written to a file as they are judged and compared file to file,
+    # so re-judging a large bundle never holds its findings in memory
+    scratch: Path | None = None
+    if output is None:
+        with tempfile.NamedTemporaryFile(prefix="evidence-evaluate-", suffix=".json", delete=False) as tmp:
+            output = scratch = Path(tmp.name)
+    try:
+        try:
+            fh = output.open("w", encoding="utf-8")
+        except OSError as exc:
+            _fail(f"--output {output}: cannot write ({exc.strerror or exc})")
+        with fh:
+            verdicts = evaluate_into(bundle, _registry(), fh)
+        stored = bundle / "findings.json"
+        same = stored.is_file() and filecmp.cmp(stored, output, shallow=False)
+        artifacts = artifacts_that_differ(bundle, _registry())
+    except (BundleError, ConfigError) as exc:
+        _fail(str(exc))
+    finally:
+        if scratch is not None:
+            scratch.unlink(missing_ok=True)
+    print_summary(verdicts)
+    for problem in artifacts:
+        click.echo(f"artifact DIFFERS: {problem}", err=True)
+    if same and not artifacts:
+        click.echo("re-judged findings match findings.json byte for byte, and every artifact builds again alike")
+        sys.exit(exit_code_for(verdicts))
+    if not same:
+        click.echo("re-judged findings DIFFER from findings.json", err=True)
+    sys.exit(EXIT_FAIL)
+
+
+@click.command(name="verify")
+@click.argument("bundle", type=click.Path(path_type=Path))
+@click.option("--public-key", type=click.Path(path_type=Path, dir_okay=False), default=None,
+              help="The company's Ed25519 public key (PEM or OpenSSH): manifest.sig must be its signature.")
+def verify_cmd(bundle: Path, public_key: Path | None) -> None:
+    """Check every file's hash against the manifest, and with --public-key the signature;
+    exit 1 naming each file or signature that is wrong."""
+    from evidence.bundle import SIGNATURE, load_manifest
+    from evidence.reports import manifest_content_digest
+    from evidence.signing import KeyFileError, fingerprint, load_public_key, signature_check
+
+    check = None
+    if public_key is not None:
+        try:
+            key = load_public_key(public_key)
+        except KeyFileError as exc:
+            _fail(f"--public-key: {exc}")
+        check = signature_check(key)
+    problems = verify(bundle, verify_signature=check)
+    if problems:
+        for p in problems:
+            click.echo(f"MISMATCH {p}", err=True)
+        sys.exit(EXIT_FAIL)
+    manifest = load_manifest(bundle)
+    click.echo(f"{bundle}: every file matches the manifest ({len(manifest.get('files', {}))} files)")
+    if public_key is not None:
+        click.echo(f"signature: valid, Ed25519 key {fingerprint(key)}")
+    elif (bundle / SIGNATURE).is_file():
+        click.echo(f"signature: {SIGNATURE} present but not checked; give --public-key KEY to check it")
+    else:
+        click.echo("signature: none (the bundle is not signed)")
+    click.echo(f"content digest: {manifest_content_digest(manifest)} (the report's cover shows the same)")

@@ -1,0 +1,83 @@
+"""`evidence demo`'s entry point: `run_demo` starts the simulated company on loopback (moto for
+AWS, the fake Google Workspace and GitHub, the TLS/HTTP endpoints), builds the pipeline on it and
+runs it, signing the bundle with a demo key kept beside it."""
+
+from __future__ import annotations
+
+import logging
+import os
+import tempfile
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from cryptography.hazmat.primitives import serialization
+
+from evidence.config import Config, parse_config
+from evidence.demo.aws import DEMO_REGIONS, moto_server, seed
+from evidence.demo.company import fake_github, fake_workspace
+from evidence.demo.endpoints import demo_endpoints
+from evidence.models import Period
+from evidence.pipeline import make_runner
+from evidence.registry import Registry
+from evidence.runner import RunResult
+
+
+def demo_config(regions: list[str], google_workspace: dict[str, str] | None = None,
+                probes: dict[str, Any] | None = None, github: dict[str, str] | None = None) -> Config:
+    data: dict[str, Any] = {"aws": {"regions": regions}, "bundle": {"company": "Zaptic (simulated)"}}
+    if google_workspace is not None:
+        data["google_workspace"] = google_workspace
+    if probes is not None:
+        data["probes"] = probes
+    if github is not None:
+        data["github"] = github
+    return parse_config(data)
+
+
+DEMO_SIGNING_KEY = "demo-signing-key.pem"
+DEMO_PUBLIC_KEY = "demo-signing-key.pub.pem"
+
+
+def demo_signing_key(out: Path) -> Path:
+    """An Ed25519 key pair for signing demo bundles, kept beside them in `out` (made once, reused
+    by later demos there); returns the private key's path. It signs simulated evidence only."""
+    from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+
+    private, public = out / DEMO_SIGNING_KEY, out / DEMO_PUBLIC_KEY
+    if not private.is_file():
+        out.mkdir(parents=True, exist_ok=True)
+        key = Ed25519PrivateKey.generate()
+        fd = os.open(private, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(fd, "wb") as fh:
+            fh.write(key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
+                                       serialization.NoEncryption()))
+        public.write_bytes(key.public_key().public_bytes(serialization.Encoding.PEM,
+                                                         serialization.PublicFormat.SubjectPublicKeyInfo))
+    return private
+
+
+def run_demo(
+    out: Path | None, period: Period, progress: Callable[[str], None] | None = None, **runner_options: Any
+) -> RunResult:
+    """`runner_options` go to the `Runner` (e.g. attachments, waivers, files)."""
+    out = out or Path(tempfile.mkdtemp(prefix="evidence-demo-"))
+    logging.getLogger("werkzeug").setLevel(logging.WARNING)
+    with (
+        moto_server(),
+        fake_workspace() as workspace,
+        tempfile.TemporaryDirectory(prefix="evidence-demo-ca-") as ca_dir,
+        demo_endpoints(Path(ca_dir)) as endpoints,
+        fake_github(period) as github,
+    ):
+        seed(DEMO_REGIONS)
+        runner = make_runner(
+            demo_config(DEMO_REGIONS, workspace, probes=endpoints.probes_config(), github=github),
+            Registry.load(),
+            period,
+            out,
+            progress=progress,
+            **runner_options,
+        )
+        runner.config.bundle.signing_key = str(demo_signing_key(out))
+        return runner.run()

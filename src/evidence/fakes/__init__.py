@@ -1,1 +1,0 @@
-"""Local fakes of third-party services, for tests and `evidence demo`."""
