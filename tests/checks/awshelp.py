@@ -108,3 +108,20 @@ def judge_check(
         sources={"aws": None},
     )
     return run_check(chk, control.id, judging, index)
+
+
+def subnets(region: str = REGION, zones: str = "ab") -> tuple[str, list[str]]:
+    """A VPC in `region` and one subnet per zone letter of `zones`: (VPC id, subnet ids)."""
+    ec2 = boto3.client("ec2", region_name=region)
+    vpc = ec2.create_vpc(CidrBlock="10.0.0.0/16")["Vpc"]["VpcId"]
+    return vpc, [
+        ec2.create_subnet(VpcId=vpc, CidrBlock=f"10.0.{i}.0/24", AvailabilityZone=f"{region}{z}")["Subnet"]["SubnetId"]
+        for i, z in enumerate(zones)
+    ]
+
+
+def alb(name: str, subnets: list[str], scheme: str = "internet-facing") -> str:
+    """An application load balancer on `subnets`; its ARN."""
+    elbv2 = boto3.client("elbv2", region_name=REGION)
+    return str(elbv2.create_load_balancer(Name=name, Subnets=subnets, Scheme=scheme, Type="application")[
+        "LoadBalancers"][0]["LoadBalancerArn"])

@@ -1,11 +1,15 @@
-"""ACM certificate checks: key size, signature hash, days left."""
+"""ACM certificate checks: key size, signature hash, days left; certificates not served are skipped."""
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import boto3
 
+from evidence.checks import acm
 from evidence.demo.certificates import make_certificate
 from evidence.models import Status
+from tests.checks.estate import DROP, Estate, acm_estate, by_id
 from tests.conftest import RunFn
 
 REGION = "eu-west-2"
@@ -50,3 +54,16 @@ def test_min_days_valid_is_overridable_per_control(mocked_aws: None, run_evidenc
     assert finding.resource_id == arn
     assert finding.status is Status.PASS
     assert finding.expected == ">= 5 days before expiry"
+
+
+def test_certificates_not_served_are_skipped(tmp_path: Path) -> None:
+    e = Estate(tmp_path)
+    # not served: neither its (missing) key algorithm nor its expiry is in question
+    pending, served = acm_estate(e, changes={"DescribeCertificate.Certificate.Status": "PENDING_VALIDATION",
+                                             "DescribeCertificate.Certificate.KeyAlgorithm": DROP,
+                                             "DescribeCertificate.Certificate.NotAfter": DROP})
+    for chk in (acm.certificate_key_strength, acm.certificate_validity):
+        found = by_id(e.judge(chk))
+        assert found[pending].status is Status.NOT_APPLICABLE
+        assert "PENDING_VALIDATION" in found[pending].message
+        assert found[served].status is Status.PASS

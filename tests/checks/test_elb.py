@@ -179,7 +179,8 @@ def test_an_unreadable_ssl_policy_is_an_error_for_its_listeners_only(tmp_path: P
     """Found by the shape fuzz: one policy without `SslProtocols` used to stop the whole check,
     leaving every listener unjudged; now only the listeners using it are errors."""
     from evidence.checks import elb
-    from tests.checks.test_aws_inventory_a import ACCOUNT, REGION, Estate
+    from tests.checks.awshelp import ACCOUNT, REGION
+    from tests.checks.estate import Estate
 
     e = Estate(tmp_path)
     lb = f"arn:aws:elasticloadbalancing:{REGION}:{ACCOUNT}:loadbalancer/app/web/1"

@@ -37,11 +37,6 @@ from tests.fakes.endpoints import (
 NOW = datetime(2026, 11, 15, 12, 0, tzinfo=UTC)
 
 
-@pytest.fixture(scope="session")
-def registry() -> Registry:  # TEMPORARY-LOCAL: other modules are mid-conversion
-    return Registry.load()
-
-
 @dataclass(frozen=True)
 class Pki:
     ca_file: Path

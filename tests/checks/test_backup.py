@@ -1,6 +1,7 @@
 """BACKUP-PITR (AWS Backup plans) and DR-TEST (restore jobs). moto has backup plans but neither
 ListBackupSelections nor ListRestoreJobs: those gaps must be errors (never passes), and the
-real API shapes are exercised through botocore's Stubber."""
+real API shapes are exercised through botocore's Stubber. The declared
+inventories and decisive fields are exercised on hand-written records."""
 
 from __future__ import annotations
 
@@ -11,6 +12,7 @@ from typing import Any
 import boto3
 from botocore.stub import ANY
 
+from evidence.checks import backup
 from evidence.models import Status, utc_now
 from evidence.registry import Registry
 from tests.checks.awshelp import (
@@ -22,6 +24,7 @@ from tests.checks.awshelp import (
     no_default_amis,  # noqa: F401  (autouse)
     run_controls,
 )
+from tests.checks.estate import Estate, by_id, shape_errors, ts
 from tests.conftest import RunFn
 
 ROOT = f"arn:aws:iam::{ACCOUNT}:root"
@@ -121,3 +124,54 @@ def test_only_old_restores_fail(tmp_path: Path, registry: Registry) -> None:
     # the window is a parameter
     (wider,) = judge_check(registry, "aws.backup.restore_tested", index, utc_now(), {"within_days": 400})
     assert wider.status is Status.PASS
+
+
+PLAN = f"arn:aws:backup:{REGION}:{ACCOUNT}:backup-plan:p1"
+
+
+def backup_plans(e: Estate, key: str = "BackupPlansList") -> str:
+    page = e.add("backup.ListBackupPlans", {key: [{"BackupPlanArn": PLAN, "BackupPlanId": "p1",
+                                                   "BackupPlanName": "daily"}]})
+    e.add("backup.GetBackupPlan", {"BackupPlan": {"BackupPlanName": "daily", "Rules": [{"RuleName": "r"}]}},
+          subject=PLAN)
+    e.add("backup.ListBackupSelections", {"BackupSelectionsList": [{"SelectionId": "s"}]}, subject=PLAN)
+    return page
+
+
+def restore_jobs(e: Estate, key: str = "RestoreJobs", job: dict[str, Any] | None = None) -> str:
+    return e.add("backup.ListRestoreJobs", {key: [job or {"RestoreJobId": "j1", "Status": "COMPLETED",
+                                                          "CompletionDate": ts(30)}]})
+
+
+def test_backup_plans_under_an_unexpected_key_are_an_error_not_no_plan(tmp_path: Path) -> None:
+    good, bad = Estate(tmp_path / "good"), Estate(tmp_path / "bad")
+    backup_plans(good)
+    (passed,) = good.judge(backup.plan_with_rule)
+    assert passed.status is Status.PASS and passed.resource_id == ROOT
+
+    page = backup_plans(bad, key="Plans")
+    findings = bad.judge(backup.plan_with_rule)
+    assert shape_errors(findings, page, "BackupPlansList")
+    assert by_id(findings)[ROOT].status is Status.ERROR  # was: fail, "no AWS Backup plan"
+    assert {f.status for f in findings} == {Status.ERROR}
+
+
+def test_restore_jobs_under_an_unexpected_key_are_an_error_not_no_restore(tmp_path: Path) -> None:
+    good, bad = Estate(tmp_path / "good"), Estate(tmp_path / "bad")
+    restore_jobs(good)
+    assert [f.status for f in good.judge(backup.restore_tested)] == [Status.PASS]
+    page = restore_jobs(bad, key="Jobs")
+    findings = bad.judge(backup.restore_tested)
+    assert shape_errors(findings, page, "RestoreJobs")
+    assert {f.status for f in findings} == {Status.ERROR}
+
+
+def test_restore_job_without_completion_date_is_an_error_unless_another_proves_a_restore(tmp_path: Path) -> None:
+    e = Estate(tmp_path)
+    restore_jobs(e, job={"RestoreJobId": "j1", "Status": "COMPLETED"})
+    (finding,) = e.judge(backup.restore_tested)
+    assert finding.status is Status.ERROR and "CompletionDate" in finding.message  # was: fail
+    proven = Estate(tmp_path / "proven")
+    restore_jobs(proven, job={"RestoreJobId": "j1", "Status": "COMPLETED"})
+    restore_jobs(proven)
+    assert [f.status for f in proven.judge(backup.restore_tested)] == [Status.PASS]

@@ -1,5 +1,6 @@
-"""FIREWALL, REDUNDANCY (load balancers), AUDIT-LOG, DDOS and RATE-LIMIT: moto where it has the
-API, botocore Stubber for what it lacks (WAFv2 ListResourcesForWebACL)."""
+"""DDOS and RATE-LIMIT (WAFv2 web ACLs, Shield): moto where it has the API, botocore Stubber for what
+it lacks (WAFv2 ListResourcesForWebACL), and hand-written records for the declared inventories
+and decisive fields."""
 
 from __future__ import annotations
 
@@ -8,6 +9,7 @@ from typing import Any
 
 import boto3
 
+from evidence.checks import wafv2
 from evidence.models import Status, utc_now
 from evidence.registry import Registry
 from tests.checks.awshelp import (
@@ -20,139 +22,14 @@ from tests.checks.awshelp import (
     run_controls,
     statuses,
 )
+from tests.checks.awshelp import alb as _alb
+from tests.checks.awshelp import subnets as _subnets
+from tests.checks.estate import US, Estate, by_id, shape_errors
 from tests.conftest import RunFn
 
 _VISIBILITY = {"SampledRequestsEnabled": False, "CloudWatchMetricsEnabled": False, "MetricName": "m"}
 _RATE_RULE = {"Name": "per-ip", "Priority": 0, "Action": {"Block": {}}, "VisibilityConfig": _VISIBILITY,
               "Statement": {"RateBasedStatement": {"Limit": 1000, "AggregateKeyType": "IP"}}}
-
-
-def _subnets(region: str = REGION, zones: str = "ab") -> tuple[str, list[str]]:
-    ec2 = boto3.client("ec2", region_name=region)
-    vpc = ec2.create_vpc(CidrBlock="10.0.0.0/16")["Vpc"]["VpcId"]
-    return vpc, [
-        ec2.create_subnet(VpcId=vpc, CidrBlock=f"10.0.{i}.0/24", AvailabilityZone=f"{region}{z}")["Subnet"]["SubnetId"]
-        for i, z in enumerate(zones)
-    ]
-
-
-def _alb(name: str, subnets: list[str], scheme: str = "internet-facing") -> str:
-    elbv2 = boto3.client("elbv2", region_name=REGION)
-    return str(elbv2.create_load_balancer(Name=name, Subnets=subnets, Scheme=scheme, Type="application")[
-        "LoadBalancers"][0]["LoadBalancerArn"])
-
-
-def test_security_groups_judged_on_open_ports(mocked_aws: None, run_evidence: RunFn, tmp_path: Path) -> None:
-    ec2 = boto3.client("ec2", region_name=REGION)
-    vpc, _ = _subnets()
-
-    def group(name: str, rules: list[dict[str, Any]]) -> str:
-        gid = ec2.create_security_group(GroupName=name, Description=name, VpcId=vpc)["GroupId"]
-        if rules:
-            ec2.authorize_security_group_ingress(GroupId=gid, IpPermissions=rules)
-        return f"arn:aws:ec2:{REGION}:{ACCOUNT}:security-group/{gid}"
-
-    world = [{"CidrIp": "0.0.0.0/0"}]
-    https = group("web", [{"IpProtocol": "tcp", "FromPort": 443, "ToPort": 443, "IpRanges": world},
-                          {"IpProtocol": "tcp", "FromPort": 80, "ToPort": 80, "IpRanges": world}])
-    ssh = group("ssh", [{"IpProtocol": "tcp", "FromPort": 22, "ToPort": 22, "IpRanges": world}])
-    ssh6 = group("ssh6", [{"IpProtocol": "tcp", "FromPort": 22, "ToPort": 22,
-                           "Ipv6Ranges": [{"CidrIpv6": "::/0"}]}])
-    wide = group("wide", [{"IpProtocol": "tcp", "FromPort": 80, "ToPort": 443, "IpRanges": world}])
-    everything = group("everything", [{"IpProtocol": "-1", "IpRanges": world}])
-    internal = group("internal", [{"IpProtocol": "tcp", "FromPort": 22, "ToPort": 22,
-                                   "IpRanges": [{"CidrIp": "10.0.0.0/8"}]}])
-
-    result = run_controls(run_evidence, tmp_path, ["FIREWALL"])
-    found = by_resource(result, "aws.ec2.security_group_public_ingress")
-    expected = {https: Status.PASS, ssh: Status.FAIL, ssh6: Status.FAIL, wide: Status.FAIL,
-                everything: Status.FAIL, internal: Status.PASS}
-    assert {k: found[k].status for k in expected} == expected
-    assert found[ssh].observed == ["tcp/22 from 0.0.0.0/0"]
-    assert found[ssh6].observed == ["tcp/22 from ::/0"]
-    assert found[wide].observed == ["tcp/80-443 from 0.0.0.0/0"]
-    assert found[everything].observed == ["all traffic from 0.0.0.0/0"]
-    assert found[ssh].expected == "no ingress from 0.0.0.0/0 or ::/0 except ports [80, 443]"
-
-
-def test_public_ports_parameter_is_honoured(mocked_aws: None, run_evidence: RunFn, tmp_path: Path) -> None:
-    ec2 = boto3.client("ec2", region_name=REGION)
-    gid = ec2.create_security_group(GroupName="bastion", Description="b")["GroupId"]
-    ec2.authorize_security_group_ingress(GroupId=gid, IpPermissions=[
-        {"IpProtocol": "tcp", "FromPort": 22, "ToPort": 22, "IpRanges": [{"CidrIp": "0.0.0.0/0"}]}])
-    config = {"aws": {"regions": [REGION]}, "controls": {"FIREWALL": {"public_ports": [22, 443]}}}
-    result = run_controls(run_evidence, tmp_path, ["FIREWALL"], config)
-    arn = f"arn:aws:ec2:{REGION}:{ACCOUNT}:security-group/{gid}"
-    assert statuses(result, "aws.ec2.security_group_public_ingress")[arn] is Status.PASS
-
-
-def test_default_security_groups_must_be_empty(mocked_aws: None, run_evidence: RunFn, tmp_path: Path) -> None:
-    ec2 = boto3.client("ec2", region_name=REGION)
-    vpc, _ = _subnets()
-    groups = ec2.describe_security_groups(Filters=[{"Name": "group-name", "Values": ["default"]}])["SecurityGroups"]
-    emptied = next(g for g in groups if g["VpcId"] == vpc)
-    ec2.revoke_security_group_egress(GroupId=emptied["GroupId"], IpPermissions=emptied["IpPermissionsEgress"])
-    if emptied["IpPermissions"]:
-        ec2.revoke_security_group_ingress(GroupId=emptied["GroupId"], IpPermissions=emptied["IpPermissions"])
-
-    result = run_controls(run_evidence, tmp_path, ["FIREWALL"])
-    found = by_resource(result, "aws.ec2.default_security_group_no_rules")
-    assert len(found) == len(groups) == 2
-    emptied_arn = f"arn:aws:ec2:{REGION}:{ACCOUNT}:security-group/{emptied['GroupId']}"
-    assert found.pop(emptied_arn).status is Status.PASS
-    (other,) = found.values()
-    assert other.status is Status.FAIL and other.observed["outbound_rules"] >= 1
-
-
-def test_load_balancers_across_availability_zones(mocked_aws: None, run_evidence: RunFn, tmp_path: Path) -> None:
-    _, two = _subnets()
-    spread = _alb("spread", two)
-    elbv2 = boto3.client("elbv2", region_name=REGION)
-    single = str(elbv2.create_load_balancer(Name="single", Subnets=two[:1], Scheme="internal", Type="network")[
-        "LoadBalancers"][0]["LoadBalancerArn"])
-    elb = boto3.client("elb", region_name=REGION)
-    listener = [{"Protocol": "HTTP", "LoadBalancerPort": 80, "InstanceProtocol": "HTTP", "InstancePort": 80}]
-    elb.create_load_balancer(LoadBalancerName="classic-two", Listeners=listener,
-                             AvailabilityZones=[f"{REGION}a", f"{REGION}b"])
-    elb.create_load_balancer(LoadBalancerName="classic-one", Listeners=listener, AvailabilityZones=[f"{REGION}a"])
-
-    result = run_controls(run_evidence, tmp_path, ["REDUNDANCY"])
-    assert statuses(result, "aws.elbv2.multi_az") == {spread: Status.PASS, single: Status.FAIL}
-    classic = f"arn:aws:elasticloadbalancing:{REGION}:{ACCOUNT}:loadbalancer/classic-"
-    assert statuses(result, "aws.elb.multi_az") == {classic + "two": Status.PASS, classic + "one": Status.FAIL}
-
-
-def test_cloudtrail_and_alb_access_logs(mocked_aws: None, run_evidence: RunFn, tmp_path: Path) -> None:
-    s3 = boto3.client("s3", region_name=REGION)
-    s3.create_bucket(Bucket="audit-logs", CreateBucketConfiguration={"LocationConstraint": REGION})
-    trail = boto3.client("cloudtrail", region_name=REGION)
-    trail.create_trail(Name="everywhere", S3BucketName="audit-logs", IsMultiRegionTrail=True,
-                       EnableLogFileValidation=True)
-    trail.start_logging(Name="everywhere")
-    _, subnets = _subnets()
-    logged, silent = _alb("logged", subnets), _alb("silent", subnets)
-    boto3.client("elbv2", region_name=REGION).modify_load_balancer_attributes(LoadBalancerArn=logged, Attributes=[
-        {"Key": "access_logs.s3.enabled", "Value": "true"}, {"Key": "access_logs.s3.bucket", "Value": "audit-logs"}])
-
-    result = run_controls(run_evidence, tmp_path, ["AUDIT-LOG"])
-    assert statuses(result, "aws.elbv2.alb_access_logs") == {logged: Status.PASS, silent: Status.FAIL}
-    (ct,) = by_resource(result, "aws.cloudtrail.multi_region_trail").values()
-    assert ct.status is Status.PASS and ct.account == ACCOUNT
-    assert ct.observed["trails"][0]["trail"] == f"arn:aws:cloudtrail:{REGION}:{ACCOUNT}:trail/everywhere"
-
-    trail.stop_logging(Name="everywhere")
-    trail.create_trail(Name="local-only", S3BucketName="audit-logs", EnableLogFileValidation=True)
-    trail.start_logging(Name="local-only")
-    (ct,) = by_resource(run_controls(run_evidence, tmp_path, ["AUDIT-LOG"]),
-                        "aws.cloudtrail.multi_region_trail").values()
-    assert ct.status is Status.FAIL
-    assert {t["trail"].rsplit("/", 1)[-1]: t["logging"] for t in ct.observed["trails"]} == {"everywhere": False}
-
-
-def test_no_trail_at_all_fails(mocked_aws: None, run_evidence: RunFn, tmp_path: Path) -> None:
-    (ct,) = by_resource(run_controls(run_evidence, tmp_path, ["AUDIT-LOG"]),
-                        "aws.cloudtrail.multi_region_trail").values()
-    assert ct.status is Status.FAIL and ct.message == "The account has no trail."
 
 
 def _distribution(cf: Any, ref: str, acl: str = "") -> str:
@@ -281,3 +158,94 @@ def test_shield_without_subscription_means_no_protection(
     assert finding.status is Status.FAIL and finding.resource_id == dist
     (page,) = index.iter("shield.ListProtections")
     assert page.record.ok and page.response["Error"]["Code"] == "ResourceNotFoundException"
+
+
+LB = f"arn:aws:elasticloadbalancing:{REGION}:{ACCOUNT}:loadbalancer/app/web/1"
+ACL = f"arn:aws:wafv2:{REGION}:{ACCOUNT}:regional/webacl/edge/1"
+CF_ACL = f"arn:aws:wafv2:{US}:{ACCOUNT}:global/webacl/cdn/2"
+DIST = f"arn:aws:cloudfront::{ACCOUNT}:distribution/D1"
+RATE = {"Name": "per-ip", "Statement": {"RateBasedStatement": {"Limit": 100, "AggregateKeyType": "IP"}}}
+
+
+def edge(e: Estate, *, lb: dict[str, Any] | None = None, acls_key: str = "WebACLs", assoc_key: str = "ResourceArns",
+         rules: list[dict[str, Any]] | None = None, dist: dict[str, Any] | None = None,
+         shield: dict[str, Any] | None = None) -> None:
+    """An internet-facing ALB behind a regional web ACL, a distribution behind a CloudFront one."""
+    e.add("elbv2.DescribeLoadBalancers", {"LoadBalancers": [lb or {
+        "LoadBalancerArn": LB, "LoadBalancerName": "web", "Type": "application", "Scheme": "internet-facing"}]})
+    e.add("wafv2.ListWebACLs", {acls_key: [{"Name": "edge", "Id": "1", "ARN": ACL}]})
+    e.add("wafv2.ListResourcesForWebACL", {assoc_key: [LB]}, subject=ACL)
+    e.add("wafv2.GetWebACL", {"WebACL": {"Name": "edge", "ARN": ACL, "Rules": [RATE] if rules is None else rules}},
+          subject=ACL)
+    e.add("wafv2.ListWebACLs", {"WebACLs": [{"Name": "cdn", "Id": "2", "ARN": CF_ACL}]}, region=US)
+    e.add("wafv2.GetWebACL", {"WebACL": {"Name": "cdn", "ARN": CF_ACL, "Rules": [RATE]}}, subject=CF_ACL, region=US)
+    e.add("cloudfront.ListDistributions", {"DistributionList": {"Quantity": 1, "Items": [dist or {
+        "ARN": DIST, "Id": "D1", "DomainName": "d1.cloudfront.net", "WebACLId": CF_ACL}]}}, region=US)
+    e.add("shield.ListProtections", {"Protections": []} if shield is None else shield, region=US)
+
+
+def test_web_acls_or_their_resources_under_an_unexpected_key_are_errors(tmp_path: Path) -> None:
+    good = Estate(tmp_path / "good")
+    edge(good)
+    assert [f.status for f in good.judge(wafv2.alb_ddos_protection)] == [Status.PASS]
+    assert {f.status for f in good.judge(wafv2.rate_based_rule)} == {Status.PASS}
+
+    acls = Estate(tmp_path / "acls")
+    edge(acls, acls_key="WebAcls")
+    ddos = acls.judge(wafv2.alb_ddos_protection)
+    assert shape_errors(ddos, "wafv2.ListWebACLs page", "WebACLs")
+    # the load balancer's association is proven by its own record: still a pass, beside the page error
+    assert by_id(ddos)[LB].status is Status.PASS
+    rate = acls.judge(wafv2.rate_based_rule)
+    assert shape_errors(rate, "wafv2.ListWebACLs page", "WebACLs")
+
+    assoc = Estate(tmp_path / "assoc")
+    edge(assoc, assoc_key="Resources", rules=[])
+    ddos = assoc.judge(wafv2.alb_ddos_protection)
+    assert shape_errors(ddos, "wafv2.ListResourcesForWebACL page", "ResourceArns")
+    assert by_id(ddos)[LB].status is Status.ERROR  # was: fail, "neither a WAF web ACL nor Shield"
+    rate = assoc.judge(wafv2.rate_based_rule)
+    page_errors = shape_errors(rate, "wafv2.ListResourcesForWebACL page", "ResourceArns")
+    (verdict,) = [f for f in rate if f.resource_id == ACL and f not in page_errors]
+    # no rate-based rule, and what it protects is unknown: was left out as "protects nothing"
+    assert verdict.status is Status.ERROR and "could not be listed" in verdict.message
+
+
+def test_shield_protections_under_an_unexpected_key_are_unknown_not_none(tmp_path: Path) -> None:
+    e = Estate(tmp_path)
+    edge(e, dist={"ARN": DIST, "Id": "D1", "DomainName": "d1.cloudfront.net", "WebACLId": ""},
+         shield={"protections": [{"ResourceArn": DIST}]})
+    (finding,) = e.judge(wafv2.cloudfront_ddos_protection)
+    assert finding.status is Status.ERROR and finding.resource_id == DIST  # was: fail
+    # Shield's own "no subscription" answer is "no protection": a fail
+    answered = Estate(tmp_path / "answered")
+    edge(answered, dist={"ARN": DIST, "Id": "D1", "DomainName": "d1.cloudfront.net", "WebACLId": ""},
+         shield={"Error": {"Code": "ResourceNotFoundException", "Message": "none"}})
+    assert [f.status for f in answered.judge(wafv2.cloudfront_ddos_protection)] == [Status.FAIL]
+
+
+def test_edge_protection_fields_are_decisive(tmp_path: Path) -> None:
+    no_acl_field = Estate(tmp_path / "dist")
+    edge(no_acl_field, dist={"ARN": DIST, "Id": "D1", "DomainName": "d1.cloudfront.net"})
+    (finding,) = no_acl_field.judge(wafv2.cloudfront_ddos_protection)
+    assert finding.status is Status.ERROR and "WebACLId" in finding.message  # was: fail
+
+    no_scheme = Estate(tmp_path / "lb")
+    edge(no_scheme, lb={"LoadBalancerArn": LB, "LoadBalancerName": "web", "Type": "application"})
+    (finding,) = no_scheme.judge(wafv2.alb_ddos_protection)
+    assert finding.status is Status.ERROR and "Scheme" in finding.message  # was: left out unjudged
+
+    no_statement = Estate(tmp_path / "rule")
+    edge(no_statement, rules=[{"Name": "mystery"}])
+    rate = by_id(no_statement.judge(wafv2.rate_based_rule))
+    assert rate[ACL].status is Status.ERROR and "Statement" in rate[ACL].message  # was: fail
+    assert rate[CF_ACL].status is Status.PASS
+
+
+def test_an_account_without_distributions_is_not_an_error(tmp_path: Path) -> None:
+    e = Estate(tmp_path)
+    e.add("cloudfront.ListDistributions", {"DistributionList": {"Marker": "", "MaxItems": 100,
+                                                                "IsTruncated": False, "Quantity": 0}}, region=US)
+    e.add("shield.ListProtections", {"Protections": []}, region=US)
+    findings = e.judge(wafv2.cloudfront_ddos_protection)
+    assert [f.status for f in findings] == [Status.NOT_APPLICABLE]

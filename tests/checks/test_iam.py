@@ -1,6 +1,7 @@
 """ACCESS-LIFECYCLE (IAM), ROOT-ACCOUNT and KEY-ROTATION from the credential report and the
 account summary. moto's report has no root row and its AccountMFAEnabled is always 0, so the
-root paths are also exercised with botocore's Stubber against AWS's real report format."""
+root paths are also exercised with botocore's Stubber against AWS's real report format. The report's
+declared inventory and decisive fields are exercised on hand-written records."""
 
 from __future__ import annotations
 
@@ -9,10 +10,13 @@ import io
 import json
 from datetime import datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 import boto3
 import pytest
 
+from evidence.checks import iam
+from evidence.checks.base import Check
 from evidence.models import Finding, Status, utc_now
 from evidence.registry import Registry
 from evidence.runner import RunResult
@@ -25,6 +29,7 @@ from tests.checks.awshelp import (
     run_controls,
     statuses,
 )
+from tests.checks.estate import US, Estate, by_id, shape_errors, ts
 from tests.conftest import RunFn
 
 ROOT = f"arn:aws:iam::{ACCOUNT}:root"
@@ -218,3 +223,74 @@ def test_denied_report_generation_is_an_error_naming_the_action(tmp_path: Path, 
     findings = judge_check(registry, "aws.iam.console_users_mfa", index, utc_now())
     assert {f.status for f in findings} == {Status.ERROR}
     assert any("iam:GenerateCredentialReport" in f.message for f in findings)
+
+
+def user_row(name: str, **fields: str) -> dict[str, str]:
+    row = dict.fromkeys(("password_last_used", "password_last_changed", "access_key_1_last_rotated",
+                         "access_key_1_last_used_date", "access_key_2_last_rotated",
+                         "access_key_2_last_used_date"), "N/A")
+    row.update(user=name, arn=f"arn:aws:iam::{ACCOUNT}:user/{name}", user_creation_time=ts(10),
+               password_enabled="true", mfa_active="true", access_key_1_active="false", access_key_2_active="false")
+    row.update(fields)
+    return row
+
+
+def credential_report(e: Estate, rows: list[dict[str, str]], key: str = "Rows",
+                      summary: dict[str, Any] | None = None) -> str:
+    e.add("iam.GenerateCredentialReport", {"State": "COMPLETE"}, region=US)
+    e.add("iam.GetAccountSummary", {"SummaryMap": {"AccountMFAEnabled": 1, "AccountAccessKeysPresent": 0}}
+          if summary is None else summary, region=US)
+    return e.add("iam.GetCredentialReport", {"ReportFormat": "text/csv", key: rows}, region=US)
+
+
+@pytest.mark.parametrize("chk", [iam.console_users_mfa, iam.users_inactive, iam.access_key_age,
+                                 iam.root_mfa, iam.root_no_access_keys])
+def test_credential_report_rows_under_an_unexpected_key_are_an_error(tmp_path: Path, chk: Check) -> None:
+    e = Estate(tmp_path)
+    page = credential_report(e, [user_row("alice", access_key_1_active="true", access_key_1_last_rotated=ts(5))],
+                             key="rows")
+    findings = e.judge(chk)
+    assert shape_errors(findings, page, "Rows"), findings
+    assert Status.NOT_APPLICABLE not in {f.status for f in findings}
+
+
+def test_credential_report_flags_are_read_strictly(tmp_path: Path) -> None:
+    e = Estate(tmp_path)
+    rows = [user_row("ok"), user_row("no-mfa-column"), user_row("odd-flag", mfa_active="yes")]
+    del rows[1]["mfa_active"]
+    credential_report(e, rows)
+    found = by_id(e.judge(iam.console_users_mfa))
+    user = f"arn:aws:iam::{ACCOUNT}:user/"
+    assert found[user + "ok"].status is Status.PASS
+    assert found[user + "no-mfa-column"].status is Status.ERROR  # was: fail (absent read as "false")
+    assert "field 'Rows[1].mfa_active'" in found[user + "no-mfa-column"].message
+    assert found[user + "odd-flag"].status is Status.ERROR
+    assert "'yes' (expected 'true' or 'false')" in found[user + "odd-flag"].message
+
+
+def test_every_credential_report_row_gets_a_finding(tmp_path: Path) -> None:
+    e = Estate(tmp_path)
+    rows = [user_row("<root_account>", arn=ROOT, password_enabled="not_supported"),
+            user_row("console"), user_row("api", password_enabled="false", access_key_1_active="true",
+                                          access_key_1_last_rotated=ts(5), access_key_1_last_used_date=ts(1)),
+            user_row("nothing", password_enabled="false")]
+    credential_report(e, rows)
+    for chk in (iam.console_users_mfa, iam.users_inactive, iam.access_key_age):
+        found = by_id(e.judge(chk))
+        assert len(found) == len(rows) and ROOT in found, chk.id
+        assert {f.status for f in found.values()} <= {Status.PASS, Status.NOT_APPLICABLE}, chk.id
+        assert all(f.message.startswith("Not judged by this check: ") for f in found.values()
+                   if f.status is Status.NOT_APPLICABLE)
+
+
+def test_root_checks_need_the_summary_or_a_readable_root_row(tmp_path: Path) -> None:
+    e = Estate(tmp_path)
+    credential_report(e, [user_row("<root_account>", arn=ROOT, password_enabled="not_supported", mfa_active="")],
+                      summary={"SummaryMap": {"Users": 1}})
+    (mfa,) = e.judge(iam.root_mfa)
+    assert mfa.status is Status.ERROR and mfa.resource_id == ROOT  # was: fail ("" read as "false")
+    assert "mfa_active" in mfa.message
+    no_map = Estate(tmp_path / "no-map")
+    credential_report(no_map, [], summary={"Summary": {}})
+    (finding,) = no_map.judge(iam.root_mfa)
+    assert finding.status is Status.ERROR and "field 'SummaryMap'" in finding.message

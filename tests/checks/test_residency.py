@@ -1,5 +1,5 @@
 """DATA-RESIDENCY: data-bearing resources only in allowed_regions, and proof that every enabled
-region was examined."""
+region was examined. The listings and decisive fields are also exercised on hand-written records."""
 
 from __future__ import annotations
 
@@ -8,18 +8,23 @@ from pathlib import Path
 from typing import Any
 
 import boto3
+import pytest
 from botocore.awsrequest import AWSResponse
 
+from evidence.checks import residency
+from evidence.checks.base import Check
 from evidence.collectors.aws import AwsCollector
 from evidence.config import Config
 from evidence.models import Period, Status
 from tests.checks.awshelp import (
     ACCOUNT,
+    REGION,
     by_resource,
     no_default_amis,  # noqa: F401  (autouse)
     run_controls,
     statuses,
 )
+from tests.checks.estate import Estate, by_id, shape_errors
 from tests.conftest import RunFn
 
 UK, US = "eu-west-2", "us-east-1"
@@ -115,3 +120,72 @@ def enabled_regions(*regions: str) -> Callable[..., boto3.Session]:
 
 def collector_with(factory: Callable[..., boto3.Session]) -> Callable[[type, Config, Period], AwsCollector]:
     return lambda _cls, cfg, period: AwsCollector(cfg, period, session_factory=factory)
+
+
+@pytest.mark.parametrize(("chk", "key", "response", "path"), [
+    (residency.instance_residency, "ec2.DescribeInstances", {"Reservation": []}, "Reservations[].Instances"),
+    (residency.regions_examined, "ec2.DescribeRegions", {"RegionList": []}, "Regions"),
+    (residency.bucket_residency, "s3.ListBuckets", {"Bucket": [{"Name": "b"}]}, "Buckets"),
+    (residency.table_residency, "dynamodb.ListTables", {"Tables": ["t"]}, "TableNames"),
+])
+def test_residency_listings_under_an_unexpected_key_are_errors(
+    tmp_path: Path, chk: Check, key: str, response: dict[str, Any], path: str
+) -> None:
+    e = Estate(tmp_path)
+    page = e.add(key, response)
+    findings = e.judge(chk)
+    assert findings and {f.status for f in findings} == {Status.ERROR}, findings
+    if key == "ec2.DescribeRegions":  # one record per account: the field, read for the account
+        assert f"field '{path}' in {page} is missing" in findings[0].message
+    else:
+        assert shape_errors(findings, page, path)
+
+
+def test_a_bucket_location_without_its_field_is_an_error_not_us_east_1(tmp_path: Path) -> None:
+    e = Estate(tmp_path)
+    e.add("s3.ListBuckets", {"Buckets": [{"Name": "data"}, {"Name": "virginia"}]}, region=US)
+    e.add("s3.GetBucketLocation", {}, subject="arn:aws:s3:::data", region=US)
+    e.add("s3.GetBucketLocation", {"LocationConstraint": None}, subject="arn:aws:s3:::virginia", region=US)
+    found = by_id(e.judge(residency.bucket_residency, allowed_regions=[US]))
+    assert found["arn:aws:s3:::data"].status is Status.ERROR  # was: pass (absent read as us-east-1)
+    assert "LocationConstraint" in found["arn:aws:s3:::data"].message
+    assert found["arn:aws:s3:::virginia"].status is Status.PASS  # null is us-east-1, as AWS says
+
+
+def test_the_instances_of_every_reservation_are_judged_one_by_one(tmp_path: Path) -> None:
+    e = Estate(tmp_path)
+    e.add("ec2.DescribeInstances", {"Reservations": [
+        {"ReservationId": "r-1", "Instances": [
+            {"InstanceId": "i-live", "State": {"Name": "running"}},
+            {"InstanceId": "i-gone", "State": {"Name": "terminated"}},
+            {"InstanceId": "i-stateless"}]},
+        {"ReservationId": "r-2", "Instances": [{"InstanceId": "i-other", "State": {"Name": "stopped"}}]}]})
+    found = by_id(e.judge(residency.instance_residency))
+    arn = f"arn:aws:ec2:{REGION}:{ACCOUNT}:instance/"
+    assert {k: f.status for k, f in found.items()} == {
+        arn + "i-live": Status.PASS, arn + "i-gone": Status.NOT_APPLICABLE, arn + "i-stateless": Status.ERROR,
+        arn + "i-other": Status.PASS}
+    assert "Reservations[0].Instances[2].State" in found[arn + "i-stateless"].message
+    assert "terminated" in found[arn + "i-gone"].message
+
+
+def test_a_reservation_without_its_instances_is_an_error_naming_it(tmp_path: Path) -> None:
+    e = Estate(tmp_path)
+    page = e.add("ec2.DescribeInstances", {"Reservations": [{"ReservationId": "r-1", "Instance": []}]})
+    (finding,) = e.judge(residency.instance_residency)
+    assert finding.status is Status.ERROR and finding.evidence == [page]
+    assert "Reservations[0] has no 'Instances'" in finding.message
+
+
+def test_rds_cluster_members_are_skipped_with_their_cluster_named(tmp_path: Path) -> None:
+    e = Estate(tmp_path)
+    e.add("rds.DescribeDBInstances", {"DBInstances": [
+        {"DBInstanceArn": "arn:db:solo", "DBInstanceIdentifier": "solo"},
+        {"DBInstanceArn": "arn:db:member", "DBInstanceIdentifier": "member", "DBClusterIdentifier": "aurora"}]},
+        region=US)
+    e.add("rds.DescribeDBClusters", {"DBClusters": [{"DBClusterArn": "arn:cluster:aurora",
+                                                     "DBClusterIdentifier": "aurora"}]}, region=US)
+    found = by_id(e.judge(residency.rds_residency))
+    assert {k: f.status for k, f in found.items()} == {
+        "arn:db:solo": Status.FAIL, "arn:db:member": Status.NOT_APPLICABLE, "arn:cluster:aurora": Status.FAIL}
+    assert "DB cluster aurora" in found["arn:db:member"].message
