@@ -47,6 +47,8 @@ class Control(_Model):
     criteria: list[str] = Field(min_length=1)
     checks: list[CheckRef] = Field(default_factory=list)
     manual: list[ManualRequirement] = Field(default_factory=list)
+    #: days a failing resource may stay failing before it is a deviation (the period's deviations.csv)
+    remediate_within_days: int = Field(default=30, ge=0)
 
 
 class Catalog(_Model):

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
 import re
 from collections.abc import Iterable, Mapping
 from datetime import UTC, date, datetime, timedelta
@@ -41,6 +42,24 @@ def sha256_of(value: Any) -> str:
 def utc_now() -> datetime:
     """The current time, timezone-aware, truncated to the second."""
     return datetime.now(UTC).replace(microsecond=0)
+
+
+#: the environment variable that sets a run's reference time, for tests and backfills
+NOW_VARIABLE = "EVIDENCE_NOW"
+
+
+def reference_now() -> datetime:
+    """A run's reference time: `EVIDENCE_NOW` (ISO-8601 UTC, e.g. `2026-10-15T06:00:00Z`) when
+    it is set, else the clock. It decides judging, the run id, the history's time and the
+    default period; collection still talks to the live systems, and records when it did. This
+    is the only place `EVIDENCE_NOW` is read. A value that is not a UTC time is a ValueError."""
+    raw = os.environ.get(NOW_VARIABLE, "").strip()
+    if not raw:
+        return utc_now()
+    parsed = parse_time(raw) if raw.endswith(("Z", "+00:00")) else None
+    if parsed is None:
+        raise ValueError(f"{NOW_VARIABLE}={raw!r}: not an ISO-8601 UTC time such as 2026-10-15T06:00:00Z")
+    return parsed.astimezone(UTC).replace(microsecond=0)
 
 
 def parse_time(value: Any) -> datetime | None:
@@ -87,7 +106,7 @@ class Period(BaseModel):
 
     @classmethod
     def current(cls, today: date | None = None) -> Period:
-        today = today or datetime.now(UTC).date()
+        today = today or reference_now().date()
         return cls.parse(f"{today.year}-Q{(today.month - 1) // 3 + 1}")
 
 

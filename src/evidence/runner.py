@@ -44,6 +44,7 @@ from evidence.models import (
     Finding,
     Period,
     iso,
+    reference_now,
     sha256_of,
     utc_now,
 )
@@ -136,7 +137,7 @@ def resolve_params(catalog: Catalog, config: Config, registry: Registry) -> dict
 
 
 def new_run_id() -> str:
-    return f"{utc_now().strftime('%Y%m%dT%H%M%SZ')}-{secrets.token_hex(3)}"
+    return f"{reference_now().strftime('%Y%m%dT%H%M%SZ')}-{secrets.token_hex(3)}"
 
 
 def load_checked_catalog(registry: Registry, catalog_dir: Path | None = None) -> Catalog:
@@ -171,6 +172,10 @@ class Runner:
     _signer: Signer | None = field(default=None, init=False, repr=False)
 
     def run(self) -> RunResult:
+        try:
+            reference_now()
+        except ValueError as exc:  # a mistake in EVIDENCE_NOW, before any API call
+            raise ConfigError(str(exc)) from None
         started = utc_now()
         catalog = load_checked_catalog(self.registry, self.catalog_dir)
         validate_overrides(catalog, self.config, self.registry)
@@ -270,7 +275,7 @@ class Runner:
         collectors, source_status = self._collectors(sources)
         writer = EvidenceWriter(partial.tmp)
         user_errors, calls = self._collect(catalog, collectors, writer)
-        reference = utc_now()
+        reference = reference_now()
         judging = Judging(
             reference_time=reference,
             catalog=catalog,

@@ -10,12 +10,15 @@ import click
 
 from evidence import __version__
 from evidence.cli.catalog import controls
-from evidence.cli.common import _EPILOG, UserError, _manual_inputs, record_and_alert
+from evidence.cli.common import _EPILOG, UserError, _fail, _manual_inputs, record_and_alert
 from evidence.cli.history import baseline, diff_cmd, drift_cmd, history_cmd
 from evidence.cli.manual import attach_cmd
+from evidence.cli.period import period_cmd
 from evidence.cli.plugins import collectors, permissions, permissions_document
 from evidence.cli.reports import export_cmd, report_cmd
 from evidence.cli.run import demo, evaluate_cmd, run, verify_cmd
+from evidence.cli.sample import sample_cmd
+from evidence.models import reference_now
 
 
 @click.group(epilog=_EPILOG)
@@ -29,10 +32,14 @@ def cli(verbose: int) -> None:
     # AssumeRole's secret key, bearer tokens): never below INFO, whatever -v says
     for noisy in ("botocore", "boto3", "urllib3", "googleapiclient", "google.auth", "httpx", "httpcore"):
         logging.getLogger(noisy).setLevel(logging.WARNING if verbose < 2 else logging.INFO)
+    try:
+        reference_now()  # a mistake in EVIDENCE_NOW is one line, before any command runs
+    except ValueError as exc:
+        _fail(str(exc))
 
 
 for _command in (run, demo, evaluate_cmd, verify_cmd, report_cmd, export_cmd, diff_cmd, drift_cmd, baseline,
-                 history_cmd, attach_cmd, controls, collectors, permissions):
+                 history_cmd, attach_cmd, controls, collectors, permissions, sample_cmd, period_cmd):
     cli.add_command(_command)
 
 

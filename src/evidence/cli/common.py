@@ -14,7 +14,7 @@ import click
 from evidence.catalog import CatalogError, load_catalog
 from evidence.config import Config, ConfigError, load_config
 from evidence.exit_codes import EXIT_USAGE
-from evidence.models import ControlVerdict, Period, Status
+from evidence.models import ControlVerdict, Period, Status, reference_now
 from evidence.registry import Registry
 from evidence.runner import Runner, RunResult
 
@@ -138,7 +138,7 @@ def _period(value: str | None) -> Period:
     try:
         return Period.parse(value) if value else Period.current()
     except ValueError as exc:
-        _fail(f"--period: {exc}")
+        _fail(f"--period: {exc}" if value else str(exc))
 
 
 def execute(runner: Runner) -> RunResult:
@@ -159,7 +159,6 @@ def _manual_inputs(
     """Attachments to judge (from the output folder's store) and waivers (from the exceptions
     folder), validated before any API call; with the files to copy into the bundle."""
     from evidence.attachments import AttachmentError, for_run
-    from evidence.models import utc_now
     from evidence.notify import unusable
     from evidence.waivers import WaiverError, WaiverSet, load_waivers
 
@@ -170,7 +169,7 @@ def _manual_inputs(
     try:
         catalog = load_catalog(catalog_dir)
         found = load_waivers(cfg.resolve(cfg.bundle.exceptions_dir), catalog) if waivers else WaiverSet()
-        atts = for_run(out_dir, utc_now().date(), catalog)
+        atts = for_run(out_dir, reference_now().date(), catalog)
     except (CatalogError, WaiverError, AttachmentError) as exc:
         _fail(str(exc))
     return atts.attachments, found.waivers, {**atts.files, **found.files}

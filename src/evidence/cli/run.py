@@ -12,6 +12,8 @@ from evidence.bundle import BundleError, verify
 from evidence.config import Config, ConfigError
 from evidence.evaluate import artifacts_that_differ, evaluate_into
 from evidence.exit_codes import EXIT_FAIL, exit_code_for
+from evidence.period.bundle import is_period_bundle, recompute_differences, verify_runs
+from evidence.period.runs import PeriodError
 from evidence.pipeline import make_runner
 
 if TYPE_CHECKING:
@@ -99,6 +101,8 @@ def evaluate_cmd(bundle: Path, output: Path | None, no_verify: bool) -> None:
     every declared artifact (population files) again, naming any that differ.
 
     The bundle is verified first: re-judging altered evidence proves nothing."""
+    if is_period_bundle(bundle):
+        _evaluate_period(bundle, no_verify)
     if not no_verify:
         problems = verify(bundle)
         if problems:
@@ -160,12 +164,18 @@ def verify_cmd(bundle: Path, public_key: Path | None) -> None:
             _fail(f"--public-key: {exc}")
         check = signature_check(key)
     problems = verify(bundle, verify_signature=check)
+    period = is_period_bundle(bundle)
+    if period and not problems:
+        # a period bundle also vouches for every run bundle it draws on
+        problems = verify_runs(bundle, verify_signature=check)
     if problems:
         for p in problems:
             click.echo(f"MISMATCH {p}", err=True)
         sys.exit(EXIT_FAIL)
     manifest = load_manifest(bundle)
     click.echo(f"{bundle}: every file matches the manifest ({len(manifest.get('files', {}))} files)")
+    if period:
+        click.echo(f"runs: all {len(manifest['runs'])} run bundles it draws on match their pinned manifests")
     if public_key is not None:
         click.echo(f"signature: valid, Ed25519 key {fingerprint(key)}")
     elif (bundle / SIGNATURE).is_file():
@@ -173,3 +183,24 @@ def verify_cmd(bundle: Path, public_key: Path | None) -> None:
     else:
         click.echo("signature: none (the bundle is not signed)")
     click.echo(f"content digest: {manifest_content_digest(manifest)} (the report's cover shows the same)")
+
+
+def _evaluate_period(bundle: Path, no_verify: bool) -> None:
+    """A period bundle: coverage.json and deviations.csv computed again from its run bundles."""
+    if not no_verify:
+        problems = verify(bundle) or verify_runs(bundle)
+        if problems:
+            for p in problems:
+                click.echo(f"MISMATCH {p}", err=True)
+            click.echo("the period bundle does not verify; not recomputed (--no-verify to force)", err=True)
+            sys.exit(EXIT_FAIL)
+    try:
+        differ = recompute_differences(bundle)
+    except PeriodError as exc:
+        _fail(str(exc))
+    for line in differ:
+        click.echo(f"DIFFERS {line}", err=True)
+    if differ:
+        sys.exit(EXIT_FAIL)
+    click.echo("coverage.json and deviations.csv computed again from the run bundles match byte for byte")
+    sys.exit(0)

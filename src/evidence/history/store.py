@@ -31,7 +31,7 @@ from evidence.history.database import Database, HistoryError
 from evidence.history.keyed import iter_keyed
 from evidence.history.snapshot import RunInfo, Snapshot, parse_time
 from evidence.judge import Attachment, Waiver
-from evidence.models import ControlVerdict, Finding, Status, iso, utc_now
+from evidence.models import ControlVerdict, Finding, Status, iso, reference_now, utc_now
 
 HISTORY_FILE = "history.sqlite"
 
@@ -130,7 +130,7 @@ class History(Database):
                 "config_digest, catalog_digest) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                 (
                     r.run_id, r.period, r.period_start, r.period_end, r.started_at, r.finished_at,
-                    iso(r.reference_time), iso(utc_now()), r.bundle, json.dumps(list(r.sources)), r.scope_key,
+                    iso(r.reference_time), iso(reference_now()), r.bundle, json.dumps(list(r.sources)), r.scope_key,
                     json.dumps(r.scope, sort_keys=True), r.exit_code, r.tool_version, r.config_digest,
                     r.catalog_digest,
                 ),
