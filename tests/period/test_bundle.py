@@ -132,6 +132,9 @@ def test_coverage_deviations_and_leavers_of_a_month(month: Month, tmp_path: Path
     leavers = _rows(bundle / "populations/workspace-leavers.csv")
     assert [(r["email"], r["left_on"], r["how"]) for r in leavers] == [(LEAVER, "2026-10-15", "suspended")]
     assert all((month.out / p).is_file() for p in leavers[0]["evidence"].split(";"))
+    drift = {(r["control_id"], r["changed_on"], r["from"], r["to"])
+             for r in _rows(bundle / "populations/drift-events.csv")}
+    assert {("ENC-TRANSIT", "2026-10-10", "pass", "fail"), ("ENC-TRANSIT", "2026-10-13", "fail", "pass")} <= drift
     [sampled] = _rows(bundle / "samples/workspace-leavers.csv")
     assert (sampled["email"], sampled["sample_seed"], sampled["sample_algorithm"]) == (
         LEAVER, "dice-4-2-6", "sha256-rank/1")
@@ -142,6 +145,14 @@ def test_coverage_deviations_and_leavers_of_a_month(month: Month, tmp_path: Path
     assert strip.count('<i class="d ') == 30 and strip.count('<i class="d fail"') == 3
     assert strip.count('<i class="d gap" title="2026-10-20: No run"') == 1
     assert (bundle / "report.pdf").read_bytes().startswith(b"%PDF")
+
+    # the period's own OSCAL document, valid for compliance-trestle, spanning the period covered
+    trestle_ar = pytest.importorskip("trestle.oscal.assessment_results")
+    model = trestle_ar.AssessmentResults.oscal_read(bundle / "oscal/assessment-results.json")
+    [result] = model.results
+    assert result.start.isoformat().startswith("2026-10-01") and result.end.isoformat().startswith("2026-10-30")
+    states = {f.title.split(":")[0]: f.target.status.state.value for f in result.findings}
+    assert states == {"ENC-TRANSIT": "not-satisfied", "WORKFORCE-IDENTITY": "not-satisfied"}  # day 20: a gap
 
 
 def test_verify_names_a_changed_byte_in_the_period_or_a_run_and_evaluate_recomputes(

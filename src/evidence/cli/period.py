@@ -11,7 +11,7 @@ from evidence.catalog import CatalogError, load_catalog
 from evidence.cli.common import _OUT_HELP, _config, _fail, _out_dir, _period
 from evidence.config import ConfigError
 from evidence.period.bundle import plan, write_period_bundle
-from evidence.period.coverage import SCHEDULES
+from evidence.period.coverage import SCHEDULES, ControlCoverage
 from evidence.period.runs import PeriodError
 from evidence.sampling import SampleError
 from evidence.signing import signer_for
@@ -45,9 +45,14 @@ def period_cmd(period_name: str, config_path: str | None, out: str | None, sched
     except (PeriodError, CatalogError, ConfigError, SampleError) as exc:
         _fail(str(exc))
     click.echo(f"period {period.name}: {p.start} to {p.end}, {len(p.runs)} runs, schedule {schedule}")
+    print_coverage(coverage)
+    click.echo(f"period bundle: {bundle}")
+
+
+def print_coverage(coverage: list[ControlCoverage]) -> None:
+    """Days per verdict for each control, and whether it operated throughout the period."""
     click.echo(f"{'control':<20} {'pass':>5} {'fail':>5} {'error':>5} {'manual':>6} {'gap':>5}  throughout")
     for cov in coverage:
         s = cov.summary()
         click.echo(f"{s['control_id']:<20} {s['days_passed']:>5} {s['days_failed']:>5} {s['days_errored']:>5} "
                    f"{s['days_manual']:>6} {s['days_not_covered']:>5}  {'yes' if s['operated_throughout'] else 'no'}")
-    click.echo(f"period bundle: {bundle}")

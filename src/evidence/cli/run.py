@@ -12,6 +12,7 @@ from evidence.bundle import BundleError, verify
 from evidence.config import Config, ConfigError
 from evidence.evaluate import artifacts_that_differ, evaluate_into
 from evidence.exit_codes import EXIT_FAIL, exit_code_for
+from evidence.models import Period
 from evidence.period.bundle import is_period_bundle, recompute_differences, verify_runs
 from evidence.period.runs import PeriodError
 from evidence.pipeline import make_runner
@@ -33,6 +34,7 @@ from evidence.cli.common import (
     record_and_alert,
     report_run,
 )
+from evidence.cli.period import print_coverage
 
 
 @click.command(epilog=_EPILOG)
@@ -67,14 +69,22 @@ def run(
 
 @click.command()
 @click.option("--out", default=None, help="Output folder (default: a temporary folder).")
-@click.option("--period", default=None, help="Audit period (default: the current quarter).")
+@click.option("--period", is_flag=False, flag_value="", default=None, metavar="[QUARTER]",
+              help="Simulate a quarter of weekly runs and build its period bundle (default: the current quarter).")
 def demo(out: str | None, period: str | None) -> None:
-    """Run the whole pipeline against a built-in simulated company (no credentials needed)."""
+    """Run the whole pipeline against a built-in simulated company (no credentials needed).
+
+    With --period [QUARTER] (default: the current quarter), simulate the quarter instead: 13
+    weekly runs in which one listener degrades for two weeks and a person leaves, then the
+    period bundle and its coverage summary."""
     from evidence.demo import missing_extra
 
     missing = missing_extra()
     if missing is not None:
         _fail(missing)
+    if period is not None:
+        _demo_period(Path(out) if out else None, _period(period or None))
+        return
     from evidence.demo.run import DEMO_PUBLIC_KEY, run_demo
 
     options: dict[str, Any] = {}
@@ -204,3 +214,13 @@ def _evaluate_period(bundle: Path, no_verify: bool) -> None:
         sys.exit(EXIT_FAIL)
     click.echo("coverage.json and deviations.csv computed again from the run bundles match byte for byte")
     sys.exit(0)
+
+
+def _demo_period(out: Path | None, period: Period) -> None:
+    from evidence.demo.period import run_demo_period
+
+    bundle, coverage = run_demo_period(out, period, progress=_progress_printer())
+    click.echo(f"period {period.name}: weekly runs of the simulated company, period bundle {bundle}")
+    print_coverage(coverage)
+    click.echo(f"report: {bundle / 'report.html'} (and report.pdf, coverage.csv, deviations.csv, populations/)")
+    click.echo(f"verify: evidence verify {bundle}")

@@ -64,6 +64,13 @@ def workspace_users(now: datetime | None = None) -> list[dict[str, Any]]:
 def fake_workspace() -> Iterator[dict[str, str]]:
     """A fake Google Workspace on 127.0.0.1 and its service-account key (in a private temporary
     folder, removed afterwards); yields the `[google_workspace]` section that reaches it."""
+    with workspace_server() as (section, _):
+        yield section
+
+
+@contextmanager
+def workspace_server() -> Iterator[tuple[dict[str, str], FakeWorkspace]]:
+    """`fake_workspace`, with the fake itself (to change the company between runs)."""
     with (
         FakeWorkspace(workspace_users(), customer_id="C01zapt1c", page_size=5) as workspace,
         tempfile.TemporaryDirectory(prefix="evidence-demo-workspace-") as folder,
@@ -75,7 +82,7 @@ def fake_workspace() -> Iterator[dict[str, str]]:
             "credentials_file": str(key),
             "delegated_admin": DEMO_WORKSPACE_ADMIN,
             "api_endpoint": workspace.api_endpoint,
-        }
+        }, workspace
 
 
 DEMO_GITHUB_ORG = "zaptic"

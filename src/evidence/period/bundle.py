@@ -24,6 +24,7 @@ from evidence.history import History, HistoryError
 from evidence.models import Period, iso, reference_now
 from evidence.period.coverage import SCHEDULES, ControlCoverage, compute_coverage, coverage_csv, coverage_json
 from evidence.period.deviations import deviations_csv, episodes
+from evidence.period.oscal import period_assessment_results
 from evidence.period.populations import populations
 from evidence.period.report import render_period_html, render_period_pdf
 from evidence.period.runs import PeriodError, RunRef, runs_of_period
@@ -112,14 +113,15 @@ def write_period_bundle(out: Path, p: PeriodPlan, *, company: str = "",
     try:
         for rel, text in {**files, **extra}.items():
             partial.write_text(rel, text)
-        meta = {"company": company, "period_id": period_id}
-        partial.write_text("report.html", render_period_html(files, meta))
-        (partial.tmp / "report.pdf").write_bytes(render_period_pdf(files, meta))
         manifest: dict[str, Any] = {
             "schema": PERIOD_SCHEMA, "tool": {"name": "evidence", "version": __version__},
             "period_id": period_id, **p.meta(), "built_at": iso(reference_now()), "company": company,
             "remediate_within_days": p.sla, "runs": [r.as_json() for r in p.runs],
         }
+        partial.write_text("report.html", render_period_html(files, manifest))
+        (partial.tmp / "report.pdf").write_bytes(render_period_pdf(files, manifest))
+        hashes = {name: hashlib.sha256(text.encode("utf-8")).hexdigest() for name, text in files.items()}
+        partial.write_text("oscal/assessment-results.json", period_assessment_results(files, manifest, hashes))
         partial.seal(manifest, sign=sign)
         return partial.commit(), cov
     except BaseException:

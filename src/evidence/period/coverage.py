@@ -62,7 +62,9 @@ class ControlCoverage:
             "days_not_applicable": counts["not_applicable"],
             "days_not_covered": verdicts.count(GAP),
             "longest_gap_days": longest,
-            "operated_throughout": bool(verdicts) and GAP not in verdicts and "fail" not in verdicts,
+            # every day covered, and none failing, erroring or awaiting manual evidence (a waived
+            # failure passes; a day with nothing in scope does not count against it)
+            "operated_throughout": bool(verdicts) and not {GAP, "fail", "error", "manual"} & set(verdicts),
         }
 
 

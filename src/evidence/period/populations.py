@@ -5,7 +5,10 @@ item, with the evidence records (paths from the output folder) that show it.
   request once (the first run that listed it);
 - `workspace-joiners.csv`: Google Workspace users created during the period;
 - `workspace-leavers.csv`: users active in one run and suspended, archived or gone in the next
-  (a run-to-run difference: the day is the first run that saw them leave).
+  (a run-to-run difference: the day is the first run that saw them leave);
+- the AWS populations (`populations_aws`): IAM users created and removed, access keys created or
+  rotated, certificates issued or renewed;
+- `drift-events.csv`: every change of a control's verdict from one run to the next.
 """
 
 from __future__ import annotations
@@ -18,7 +21,8 @@ from pathlib import Path
 from typing import Any
 
 from evidence.models import Period, parse_time
-from evidence.period.runs import RunRef
+from evidence.period.populations_aws import aws_populations
+from evidence.period.runs import RunRef, read_verdicts
 from evidence.records import EvidenceIndex
 from evidence.sources.google_workspace import USERS_LIST
 
@@ -121,6 +125,20 @@ def workspace_people(out: Path, runs: list[RunRef], period: Period) -> tuple[str
             _csv(["email", "left_on", "how", "run_id", "evidence"], sorted(leavers)))
 
 
+def drift_events(out: Path, runs: list[RunRef]) -> str:
+    """Every change of a control's verdict from one run to the next."""
+    rows: list[list[str]] = []
+    before: dict[str, str] = {}
+    for run in runs:
+        now = {v.control_id: v.verdict.value for v in read_verdicts(run.path(out))}
+        for control_id, verdict in sorted(now.items()):
+            if control_id in before and before[control_id] != verdict:
+                rows.append([control_id, run.day.isoformat(), before[control_id], verdict, run.run_id,
+                             f"{run.bundle}/controls.json"])
+        before = now
+    return _csv(["control_id", "changed_on", "from", "to", "run_id", "evidence"], rows)
+
+
 def populations(out: Path, runs: list[RunRef], period: Period) -> Iterator[tuple[str, str]]:
     """(file name under populations/, CSV text) for every population the runs hold."""
     prs = merged_pull_requests(out, runs)
@@ -130,6 +148,9 @@ def populations(out: Path, runs: list[RunRef], period: Period) -> Iterator[tuple
     if people is not None:
         yield "workspace-joiners.csv", people[0]
         yield "workspace-leavers.csv", people[1]
+    for name, header, rows in aws_populations(out, runs, period):
+        yield name, _csv(header, rows)
+    yield "drift-events.csv", drift_events(out, runs)
 
 
 __all__ = ["PR_CSV", "populations"]
