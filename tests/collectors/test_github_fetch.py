@@ -133,3 +133,20 @@ def test_pull_requests_paged_only_back_to_the_period_and_reviews_only_for_its_me
     assert sorted(r.parameters["pull_number"] for r in got.ok("pulls/list-reviews")) == inside
     assert sorted(r.subject for r in got.ok("pulls/get")) == [f"zaptic/api#{n}" for n in inside]
     assert sum(1 for r in gh.requests if r.path == "/repos/zaptic/api/pulls") == 1
+
+
+def test_repositories_it_cannot_name_are_skipped_and_collection_goes_on(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, clock: Clock
+) -> None:
+    """A repositories page holding items of the wrong shape is recorded as it came (the checks
+    report it), and the repositories it can name are still collected."""
+    with FakeGitHub(org=ORG, clock=clock) as fake:  # no payload validation: the page is malformed on purpose
+        fake.add_repo("api")
+        fake.set_branch_protection("api", BranchProtection.compliant())
+        api = {"name": "api", "full_name": f"{ORG}/api", "default_branch": "main", "archived": False,
+               "owner": {"login": ORG}}
+        fake.inject(f"/orgs/{ORG}/repos", 200, times=1, body=["just-a-string", {"full_name": f"{ORG}/nameless"}, api])
+        got = collect(fake, tmp_path, monkeypatch, clock)
+    assert [r.subject for r in got.of("repos/get-branch-protection")] == [f"{ORG}/api"]
+    [page] = got.ok("repos/list-for-org")
+    assert page.response[0] == "just-a-string"  # recorded as it came

@@ -197,9 +197,14 @@ class Fetch:
             return
         repos: list[Repo] = []
         for page in self.pages(REPOS, f"/orgs/{_q(org)}/repos", {"org": org, "type": "all"}, org, {"type": "all"}):
-            for item in page:
-                owner = str((item.get("owner") or {}).get("login") or org)
-                repos.append(Repo(owner, str(item["name"]), str(item.get("default_branch") or ""),
+            # a page or an item of the wrong shape is recorded as it came; the checks report it as
+            # an error naming the page, and collection goes on with the repositories it can name
+            for item in page if isinstance(page, list) else []:
+                if not isinstance(item, dict) or not isinstance(item.get("name"), str) or not item["name"]:
+                    continue
+                owner_info = item.get("owner")
+                owner = str((owner_info.get("login") if isinstance(owner_info, dict) else None) or org)
+                repos.append(Repo(owner, item["name"], str(item.get("default_branch") or ""),
                                   bool(item.get("archived"))))
         repos.sort(key=lambda r: r.full_name.lower())
         for n, repo in enumerate(repos, 1):
