@@ -1,4 +1,5 @@
-"""The Jinja environment report.html and report.pdf are rendered with."""
+"""The Jinja environment report.html (and the period report) are rendered with; report.pdf is
+typeset by Typst (`evidence.reports.pdf`), which cuts long values with `_truncate_pdf`."""
 
 from __future__ import annotations
 
