@@ -381,6 +381,49 @@ def run_once(env: dict[str, str], work: Path, workers: int, cli: bool) -> dict[s
     return summary
 
 
+def floor(bundle_root: Path, workers: int) -> dict[str, float]:
+    """The collection floor: every call the run recorded, made again with bare boto3 clients
+    (one per account, service and region, pools sized to the workers) on `workers` threads,
+    against the same server: no recording, hashing, scheduling or judging."""
+    from botocore import xform_name
+
+    from evidence.records import EvidenceIndex
+
+    bundle = next(bundle_root.glob("*/*/manifest.json")).parent
+    index = EvidenceIndex.from_bundle(bundle)
+    calls: list[tuple[str, str, str, str, dict[str, Any]]] = []
+    for entry in index.entries:
+        if entry.source != "aws" or not entry.ok:
+            continue
+        record = index.load(entry).record
+        params = {k: v for k, v in record.parameters.items() if not k.startswith("_")}
+        calls.append((record.account, record.service, record.region or HOME, record.operation, params))
+    sessions = {account: _session(account) for account in {c[0] for c in calls}}
+    clients: dict[tuple[str, str, str], Any] = {}
+    lock = threading.Lock()
+
+    def client(account: str, service: str, region: str) -> Any:
+        with lock:
+            key = (account, service, region)
+            if key not in clients:
+                session, cfg = sessions[account]
+                clients[key] = session.client(service, region_name=region,
+                                              config=cfg.merge(type(cfg)(max_pool_connections=max(10, workers))))
+            return clients[key]
+
+    def call(c: tuple[str, str, str, str, dict[str, Any]]) -> None:
+        account, service, region, operation, params = c
+        try:
+            getattr(client(account, service, region), xform_name(operation))(**params)
+        except Exception:  # the floor times the calls; what they answer does not matter here
+            pass
+
+    started = time.monotonic()
+    with ThreadPoolExecutor(max_workers=workers) as pool:
+        list(pool.map(call, calls))
+    return {"floor_seconds": time.monotonic() - started, "floor_calls": float(len(calls))}
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--sizes", default="100,400,1600", help="comma-separated N (default 100,400,1600)")
@@ -392,6 +435,8 @@ def main() -> None:
                         "(N/6 per cell, rounded up)")
     parser.add_argument("--detail", action="store_true", help="records made vs minimum, by operation")
     parser.add_argument("--keep", type=Path, default=None, help="copy each size's output folder to KEEP/n<N>")
+    parser.add_argument("--floor", action="store_true",
+                        help="also replay the run's recorded calls with bare boto3 clients (the collection floor)")
     parser.add_argument("--child", nargs=2, metavar=("CONFIG", "OUT"), help=argparse.SUPPRESS)
     parser.add_argument("--cli-child", nargs=argparse.REMAINDER, help=argparse.SUPPRESS)
     args = parser.parse_args()
@@ -415,6 +460,9 @@ def main() -> None:
             counter.total = 0
             summary = run_once(env, Path(tmp), args.workers, args.cli)
             calls = counter.total
+            if args.floor:
+                with _environ(env):
+                    summary.update(floor(Path(tmp) / "out", args.workers))
             if args.keep is not None:  # the output folder (bundle, history) to look at afterwards
                 shutil.copytree(Path(tmp) / "out", args.keep / f"n{size}", dirs_exist_ok=True)
         want = minimum_calls(n, keys)
@@ -431,6 +479,10 @@ def main() -> None:
               f"{calls:>7} {minimum:>7} {row['ratio']:>6.3f} {row.get('rss_mb', 0):>8.0f} "
               f"{row.get('collect_rss_mb', 0):>10.0f} {row.get('judge_rss_mb', 0):>8.0f} "
               f"{row.get('records', '-'):>7} {row.get('findings', '-'):>8}", flush=True)
+        if "floor_seconds" in row and row.get("collect_seconds"):
+            print(f"       collection {row['collect_seconds']:.1f} s vs bare boto3 floor {row['floor_seconds']:.1f} s "
+                  f"for the same {row['floor_calls']:.0f} calls: x{row['collect_seconds'] / row['floor_seconds']:.2f}",
+                  flush=True)
     if len(rows) >= 2:
         first, last = rows[0], rows[-1]
         collection = (f" (collection x{last['collect_rss_mb'] / first['collect_rss_mb']:.2f})"
@@ -438,6 +490,23 @@ def main() -> None:
         print(f"\nmemory growth N={first['n']}->{last['n']}: x{last['rss_mb'] / first['rss_mb']:.2f}{collection}")
         for a, b in itertools.pairwise(rows):
             print(f"wall growth N={a['n']}->{b['n']} (x{b['n'] / a['n']:.0f} resources): x{b['wall'] / a['wall']:.2f}")
+
+
+
+
+@contextmanager
+def _environ(values: dict[str, str]) -> Iterator[None]:
+    """`values` in os.environ for the duration (the moto server's endpoint and credentials)."""
+    saved = {k: os.environ.get(k) for k in values}
+    os.environ.update(values)
+    try:
+        yield
+    finally:
+        for k, v in saved.items():
+            if v is None:
+                os.environ.pop(k, None)
+            else:
+                os.environ[k] = v
 
 
 if __name__ == "__main__":

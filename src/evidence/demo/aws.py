@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import os
 import secrets
+import urllib.request
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
@@ -34,6 +35,11 @@ def moto_server() -> Iterator[str]:
     server.start()
     host, port = server.get_host_and_port()
     url = f"http://{host}:{port}"
+    # moto's backends live in the process, not the server: start from an empty estate even when
+    # an earlier demo (or test) in this process left one behind
+    request = urllib.request.Request(f"{url}/moto-api/reset", method="POST")  # noqa: S310 - loopback
+    with urllib.request.urlopen(request, timeout=30) as answer:  # noqa: S310 - loopback, our own server
+        answer.read()
     saved = {k: os.environ.get(k) for k in [*_FAKE_CREDENTIALS, "AWS_ENDPOINT_URL", "AWS_PROFILE"]}
     os.environ.update(_FAKE_CREDENTIALS)
     os.environ["AWS_ENDPOINT_URL"] = url
