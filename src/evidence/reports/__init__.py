@@ -2,7 +2,8 @@
 
     report.html    self-contained (inline CSS, no script, a Content-Security-Policy that forbids
                    loading anything); failures first, passing resources collapsed   (`html`)
-    report.pdf     the same content through WeasyPrint, with a table of contents and page numbers
+    report.pdf     the same content typeset by Typst (templates/report.typ), with a table of contents
+                   and page numbers
                    (`pdf`)
     findings.csv   one row per finding, controls.csv one row per control, for spreadsheets (`csv`)
     oscal/assessment-results.json   an OSCAL assessment-results document (`oscal`)
