@@ -106,7 +106,9 @@ class Collector(ABC):
     def not_configured(self) -> str | None:
         """Why this collector cannot run with this configuration, or None when it can (by
         default: a declared section that is absent)."""
-        if self.config_model is not None and self.config.sections.get(self.section_name()) is None:
+        if self.config_model is None or self.config_default:
+            return None  # no section, or one whose absence means its defaults
+        if self.config.sections.get(self.section_name()) is None:
             return f"no [{self.section_name()}] section in the configuration"
         return None
 
