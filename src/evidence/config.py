@@ -33,6 +33,11 @@ class Section(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
+    def public_dump(self) -> dict[str, Any]:
+        """The section as recorded in a bundle's config.json: override to leave out or redact
+        what could carry a secret (never a secret by construction is better still)."""
+        return self.model_dump(mode="json")
+
 
 _Section = Section
 S = TypeVar("S", bound=Section)
@@ -93,7 +98,7 @@ class Config(_Section):
         """The configuration as recorded in a bundle: no secrets are in it by construction
         (tokens are named by environment variable, keys by file path); notification URLs,
         which can embed credentials, are kept only in their redacted form."""
-        data = {name: sec.model_dump(mode="json") for name, sec in sorted(self.sections.items())}
+        data = {name: sec.public_dump() for name, sec in sorted(self.sections.items())}
         data |= self.model_dump(mode="json")
         if self.alerts.urls:
             from evidence.notify import redact

@@ -352,7 +352,12 @@ class Runner:
             detail: dict[str, Any] = {"title": cls.title or source}
             if cls.has_accounts:
                 detail["accounts"] = sorted({e.account for e in index.entries if e.source == source and e.account})
-            detail["rows"] = [list(row) for row in cls.scope(self.config.sections.get(cls.section_name()))]
+            try:
+                detail["rows"] = [[str(label), str(value)]
+                                  for label, value in cls.scope(self.config.sections.get(cls.section_name()))]
+            except Exception as exc:  # a plugin's summary must not cost the run its evidence
+                log.exception("collector %s could not summarise its scope", source)
+                detail["rows"] = [["Scope", f"could not be summarised ({type(exc).__name__})"]]
             out[source] = detail
         return out
 

@@ -67,3 +67,23 @@ def test_compare_names_what_differs_is_missing_or_should_not_be_there(tmp_path: 
 def test_an_artifact_path_stays_inside_the_bundle(path: str) -> None:
     with pytest.raises(ValueError, match="must be relative, inside the bundle"):
         Artifact(id="bad", path=path, source="toy", description="", build=lambda index: None)
+
+
+@pytest.mark.parametrize("path", ["findings.json", "manifest.json", "evidence/aws/x.json", "oscal/a.json"])
+def test_an_artifact_may_not_take_a_file_the_bundle_owns(path: str) -> None:
+    with pytest.raises(ValueError, match="is the bundle's own"):
+        Artifact(id="bad", path=path, source="toy", description="", build=lambda index: None)
+
+
+def test_an_artifact_that_returns_text_or_finds_its_place_taken_is_an_error_line(tmp_path: Path) -> None:
+    texty = Artifact(id="toy.text", path="toy/text.csv", source="toy", description="",
+                     build=lambda index: "a,b\n")  # type: ignore[arg-type, return-value]
+    folder = tmp_path / "out"
+    (folder / "toy").mkdir(parents=True)
+    (folder / "toy/count.txt").write_text("already\n", encoding="utf-8")
+    errors = write_artifacts(build_artifacts([texty, count], _index(tmp_path, 1)), folder)
+    assert errors == [
+        "artifact toy.count (toy/count.txt): FileExistsError: another file of the bundle is already there",
+        "artifact toy.text (toy/text.csv): TypeError: its build returned str, not bytes",
+    ]
+    assert (folder / "toy/count.txt").read_text(encoding="utf-8") == "already\n"

@@ -11,7 +11,7 @@ import pytest
 
 from evidence.collectors.base import CollectorFailure, Sink
 from evidence.collectors.probe import PERMISSIONS, ProbeCollector
-from evidence.config import parse_config
+from evidence.config import ConfigError, parse_config
 from evidence.records import EvidenceWriter
 from tests.collectors.probehelp import collect
 from tests.fakes.endpoints import SilentEndpoint, refused_port
@@ -99,7 +99,6 @@ def test_a_listing_is_recorded_only_when_its_checks_want_it(tmp_path: Path) -> N
     {"tls_endpoints": ["::1:443"]},
     {"tls_endpoints": ["https://app.example.com"]},
     {"urls": ["ftp://app.example.com/"]},
-    {"urls": ["https://user:pw@app.example.com/"]},
     {"ca_file": "/nonexistent/ca.pem"},
 ])
 def test_invalid_probe_configuration_is_a_user_error(tmp_path: Path, probes: dict[str, Any]) -> None:
@@ -107,6 +106,19 @@ def test_invalid_probe_configuration_is_a_user_error(tmp_path: Path, probes: dic
         collect(tmp_path, probes)
     assert info.value.user_error
     assert "[probes]" in info.value.error.message
+
+
+def test_a_url_with_credentials_is_refused_when_the_configuration_loads_never_echoed() -> None:
+    with pytest.raises(ConfigError) as info:
+        parse_config({"probes": {"urls": ["https://ok.example.com/", "https://user:s3cret@app.example.com/"]}})
+    assert str(info.value) == ("configuration: key 'probes.urls': entry 2 carries credentials (user:password@); "
+                               "list the URL without them")
+
+
+def test_query_strings_never_reach_the_bundle_config_or_the_scope() -> None:
+    cfg = parse_config({"probes": {"urls": ["https://app.example.com/login?token=abc#x"]}})
+    assert cfg.public_dict()["probes"]["urls"] == ["https://app.example.com/login"]
+    assert ProbeCollector.scope(cfg.sections["probes"]) == [("Probed endpoints", "https://app.example.com/login")]
 
 
 def test_permissions_cover_every_key_with_network_access() -> None:

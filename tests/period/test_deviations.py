@@ -44,3 +44,12 @@ def test_sla_open_episodes_and_waivers(tmp_path: Path) -> None:
         "C,c.check,open,2026-10-09,,2,open,",
         "C,c.check,waived,2026-10-01,2026-10-09,8,no,w-1",
     ]
+
+
+def test_an_error_in_the_check_leaves_an_absent_resource_failing(tmp_path: Path) -> None:
+    """A failed listing (an error of the check) says nothing about what it did not list."""
+    runs = [_run(tmp_path, 1, {"bucket-a": Status.FAIL}),
+            _run(tmp_path, 2, {"arn:aws:s3:::*": Status.ERROR, "bucket-b": Status.PASS}),
+            _run(tmp_path, 5, {"bucket-a": Status.PASS, "bucket-b": Status.PASS})]
+    [ep] = list(episodes(tmp_path, runs))
+    assert ep.fixed_on == date(2026, 10, 5)

@@ -11,6 +11,12 @@ from evidence.records import EvidenceIndex
 
 log = logging.getLogger(__name__)
 
+#: what the runner itself writes into a bundle: no artifact may replace it
+RESERVED_FILES = frozenset({"manifest.json", "manifest.sha256", "manifest.sig", "findings.json", "controls.json",
+                            "judging.json", "config.json", "checks.json", "report.html", "report.pdf",
+                            "findings.csv", "controls.csv"})
+RESERVED_FOLDERS = frozenset({"evidence", "oscal", "attachments", "waivers"})
+
 #: builds the artifact's bytes from the evidence, or None when the evidence holds nothing for it
 Build = Callable[[EvidenceIndex], bytes | None]
 
@@ -30,6 +36,8 @@ class Artifact:
         rel = PurePosixPath(self.path)
         if rel.is_absolute() or ".." in rel.parts or not rel.parts:
             raise ValueError(f"artifact {self.id}: path {self.path!r} must be relative, inside the bundle")
+        if rel.parts[0] in RESERVED_FOLDERS or (len(rel.parts) == 1 and rel.name in RESERVED_FILES):
+            raise ValueError(f"artifact {self.id}: path {self.path!r} is the bundle's own; choose another")
 
 
 def artifact(*, id: str, path: str, source: str, description: str) -> Callable[[Build], Artifact]:
@@ -72,8 +80,15 @@ def write_artifacts(results: Iterable[ArtifactResult], folder: Path) -> list[str
             errors.append(f"artifact {res.artifact.id} ({res.artifact.path}): {res.error}")
         elif res.data is not None:
             target = folder / res.artifact.path
-            target.parent.mkdir(parents=True, exist_ok=True)
-            target.write_bytes(res.data)
+            try:
+                if not isinstance(res.data, bytes):
+                    raise TypeError(f"its build returned {type(res.data).__name__}, not bytes")
+                if target.exists():
+                    raise FileExistsError("another file of the bundle is already there")
+                target.parent.mkdir(parents=True, exist_ok=True)
+                target.write_bytes(res.data)
+            except (OSError, TypeError) as exc:  # recorded like a build failure: the run keeps its evidence
+                errors.append(f"artifact {res.artifact.id} ({res.artifact.path}): {type(exc).__name__}: {exc}")
     return errors
 
 

@@ -177,7 +177,10 @@ def verify_cmd(bundle: Path, public_key: Path | None) -> None:
     period = is_period_bundle(bundle)
     if period and not problems:
         # a period bundle also vouches for every run bundle it draws on
-        problems = verify_runs(bundle, verify_signature=check)
+        try:
+            problems = verify_runs(bundle, verify_signature=check)
+        except PeriodError as exc:
+            problems = [str(exc)]
     if problems:
         for p in problems:
             click.echo(f"MISMATCH {p}", err=True)
@@ -198,7 +201,10 @@ def verify_cmd(bundle: Path, public_key: Path | None) -> None:
 def _evaluate_period(bundle: Path, no_verify: bool) -> None:
     """A period bundle: coverage.json and deviations.csv computed again from its run bundles."""
     if not no_verify:
-        problems = verify(bundle) or verify_runs(bundle)
+        try:
+            problems = verify(bundle) or verify_runs(bundle)
+        except PeriodError as exc:
+            problems = [str(exc)]
         if problems:
             for p in problems:
                 click.echo(f"MISMATCH {p}", err=True)

@@ -38,7 +38,7 @@ import httpx
 
 from evidence import __version__
 from evidence.collectors.base import Collector, CollectorFailure, Sink
-from evidence.collectors.probe_config import ProbesConfig
+from evidence.collectors.probe_config import ProbesConfig, without_query
 from evidence.collectors.probe_http import http_error, http_get, http_security_txt
 from evidence.collectors.probe_targets import ProbeTargetError, TlsTarget, parse_endpoint, parse_url, security_txt_url
 from evidence.collectors.probe_tls import (
@@ -109,7 +109,7 @@ class ProbeCollector(Collector):
     def scope(cls, section: Section | None) -> list[tuple[str, str]]:
         if not isinstance(section, ProbesConfig):
             return []
-        targets = [*section.tls_endpoints, *section.urls]
+        targets = [*section.tls_endpoints, *(without_query(u) for u in section.urls)]
         return [("Probed endpoints", ", ".join(targets))] if targets else []
 
     # records ---------------------------------------------------------------

@@ -56,7 +56,9 @@ def parse_url(text: str) -> urllib.parse.SplitResult:
     if parts.scheme not in {"http", "https"} or not parts.hostname:
         raise ProbeTargetError(f"urls entry {text!r} is not an http:// or https:// URL")
     if parts.username or parts.password:
-        raise ProbeTargetError(f"urls entry {text!r} carries credentials; list the URL without them")
+        # never echo the entry: its password would reach the console and the failure records
+        raise ProbeTargetError(f"a urls entry for host {parts.hostname!r} carries credentials; "
+                               "list the URL without them")
     return parts
 
 

@@ -13,7 +13,7 @@ import json
 import secrets
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -61,14 +61,16 @@ def plan(out: Path, period: Period, schedule: str, catalog: Catalog) -> PeriodPl
         recorded = History.open(out).runs()
     except HistoryError as exc:
         raise PeriodError(str(exc)) from None
-    bundles = [out / r.bundle for r in recorded if r.period == period.name]
+    # by the day a run judged, not the period it was labelled with (a year holds its quarters' runs)
+    bundles = [out / r.bundle for r in recorded if period.start <= r.reference_time.date() <= period.end]
     missing = [b for b in bundles if not (b / MANIFEST).is_file()]
     if missing:
         raise PeriodError(f"{missing[0]}: a run the history recorded has no bundle here; a period needs every run")
     runs = runs_of_period(out, bundles, period)
     if not runs:
         raise PeriodError(f"no run of {period.name} is recorded in {out}; run `evidence run` first")
-    end = min(period.end, max(reference_now().date(), runs[-1].day))
+    # up to the period's end, or yesterday: today counts once its run exists
+    end = min(period.end, max(reference_now().date() - timedelta(days=1), runs[-1].day))
     sla = {cid: c.remediate_within_days for cid, c in sorted(catalog.controls.items())}
     return PeriodPlan(period, period.start, end, schedule, runs, sla)
 
@@ -134,10 +136,18 @@ def _plan_of(bundle: Path) -> tuple[Path, PeriodPlan]:
     if manifest.get("schema") != PERIOD_SCHEMA:
         raise PeriodError(f"{bundle}: not a period bundle")
     out = bundle.resolve().parents[1]
-    period = Period.model_validate(manifest["period"])
-    p = PeriodPlan(period, date.fromisoformat(manifest["range"]["start"]), date.fromisoformat(manifest["range"]["end"]),
-                   str(manifest["schedule"]), [RunRef.from_json(r) for r in manifest["runs"]],
-                   {str(k): int(v) for k, v in manifest["remediate_within_days"].items()})
+    try:
+        period = Period.model_validate(manifest["period"])
+        p = PeriodPlan(period, date.fromisoformat(manifest["range"]["start"]),
+                       date.fromisoformat(manifest["range"]["end"]), str(manifest["schedule"]),
+                       [RunRef.from_json(r) for r in manifest["runs"]],
+                       {str(k): int(v) for k, v in manifest["remediate_within_days"].items()})
+    except (KeyError, TypeError, ValueError) as exc:
+        raise PeriodError(f"{bundle}/{MANIFEST}: not a valid period manifest ({type(exc).__name__}: {exc})") from None
+    for run in p.runs:
+        where = (out / run.bundle).resolve()
+        if Path(run.bundle).is_absolute() or not where.is_relative_to(out):
+            raise PeriodError(f"{bundle}/{MANIFEST}: run bundle {run.bundle!r} is outside the output folder")
     return out, p
 
 

@@ -2,8 +2,9 @@
 
 An episode starts on the day of the first run in which a (control, check, resource) fails (or
 is waived) and ends on the day of the first later run that judges it passing or not
-applicable, or no longer lists it while that check still judged; a run that errors on it
-neither ends nor extends it. An episode longer than the control's `remediate_within_days` is a
+applicable, or no longer lists it while that check judged without any error in that run (an
+error anywhere in the check, a failed listing say, leaves what is absent unknown); a run that
+errors on it neither ends nor extends it. An episode longer than the control's `remediate_within_days` is a
 deviation (`within_sla` "no"); one still open at the end of the period is "open" until it is
 longer than that, then "no".
 """
@@ -54,16 +55,20 @@ def episodes(out: Path, runs: list[RunRef]) -> Iterator[Episode]:
         failing: dict[Key, str | None] = {}
         fixed: set[Key] = set()
         judged: set[tuple[str, str]] = set()
+        doubtful: set[tuple[str, str]] = set()  # checks with an error in this run: what is absent is unknown
         for f in read_findings(run.path(out) / "findings.json"):
             key = (f.control_id, f.check_id, f.resource_id)
-            if f.status is not Status.ERROR:
+            if f.status is Status.ERROR:
+                doubtful.add((f.control_id, f.check_id))
+            else:
                 judged.add((f.control_id, f.check_id))
             if f.status in _FAILING:
                 failing[key] = f.waiver
             elif f.status in _FIXED:
                 fixed.add(key)
         for key in sorted(open_):
-            gone = key not in failing and (key in fixed or (key[0], key[1]) in judged)
+            check = (key[0], key[1])
+            gone = key not in failing and (key in fixed or (check in judged and check not in doubtful))
             if gone:
                 ep = open_.pop(key)
                 ep.fixed_on = run.day

@@ -75,11 +75,13 @@ class _User:
 
 
 def _users(out: Path, run: RunRef) -> dict[str, _User] | None:
-    """The users one run listed (None when it listed none, so it says nothing about leavers)."""
+    """The users one run listed (None when it listed none or a page of it failed, so it says
+    nothing about leavers)."""
     index = EvidenceIndex.from_bundle(run.path(out))
-    entries = [e for e in index.entries_for(USERS_LIST) if e.ok]
-    if not entries:
-        return None
+    listed = index.entries_for(USERS_LIST)
+    if not listed or not all(e.ok for e in listed):
+        return None  # no listing, or part of it failed: who is absent is unknown, nobody is a leaver
+    entries = listed
     found: dict[str, _User] = {}
     for entry in entries:
         ev = index.load(entry)

@@ -38,6 +38,10 @@ def _pages(out: Path, run: RunRef, key: str) -> Iterator[tuple[str, Any]]:
 
 
 def _report_rows(out: Path, run: RunRef) -> dict[str, tuple[dict[str, Any], str]] | None:
+    """The users of one run's credential reports (None when it has none, or one failed)."""
+    index = EvidenceIndex.from_bundle(run.path(out))
+    if any(not e.ok for e in index.entries_for(REPORT)):
+        return None
     rows: dict[str, tuple[dict[str, Any], str]] = {}
     seen = False
     for path, page in _pages(out, run, REPORT):
