@@ -133,10 +133,13 @@ class CheckContext(Generic[P]):
     def items(self, inv: Inventory) -> list[Item]:
         return self.listing(inv).items
 
-    def each(self, inv: Inventory, judge: Callable[[Item], Finding | Iterable[Finding]]) -> Iterator[Finding]:
-        """`judge` applied to every item of `inv`; a decisive field missing from one item is an
+    def each(
+        self, inv: Inventory | Iterable[Item], judge: Callable[[Item], Finding | Iterable[Finding]]
+    ) -> Iterator[Finding]:
+        """`judge` applied to every item of `inv` (or to the items given, when a check chooses
+        them: each listed repository once, say); a decisive field missing from one item is an
         `error` for that item alone (`FieldError`), the others are judged as usual."""
-        for item in self.items(inv):
+        for item in self.items(inv) if isinstance(inv, Inventory) else inv:
             try:
                 out = judge(item)
                 if isinstance(out, Finding):

@@ -29,7 +29,6 @@ from evidence.checks.github_common import (
     REPOSITORIES,
     about,
     failed_subjects,
-    judge_each,
     nullable,
     once,
     page_number,
@@ -279,7 +278,7 @@ def pull_requests_peer_approved(ctx: CheckContext[NoParams]) -> Iterator[Finding
         if repo.resource_id not in listed and isinstance(repo.value, dict) and repo.value.get("default_branch") == "":
             # the collector lists the pull requests into a repository's default branch only
             yield ctx.skip(repo, "a repository without a default branch (empty): nothing can be merged into it")
-    yield from judge_each(ctx, listed_pulls(ctx.listing(PULL_REQUESTS)), one)
+    yield from ctx.each(listed_pulls(ctx.listing(PULL_REQUESTS)), one)
 
 
 def _judge(ctx: CheckContext[Any], pr: MergedPullRequest) -> Finding:

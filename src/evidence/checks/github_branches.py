@@ -26,7 +26,6 @@ from evidence.checks.github_common import (
     REPOSITORIES,
     about,
     failed_subjects,
-    judge_each,
     once,
     page_number,
 )
@@ -174,7 +173,7 @@ def branch_protection_reviews(ctx: CheckContext[ReviewParams]) -> Iterator[Findi
             return [] if branch is None else [branch]
         return [_reviews(ctx, branch, seen.effective(branch, reviews=True), minimum)]
 
-    yield from judge_each(ctx, once(ctx.items(REPOSITORIES)), one)
+    yield from ctx.each(once(ctx.items(REPOSITORIES)), one)
 
 
 def _reviews(ctx: CheckContext[ReviewParams], branch: Branch, eff: EffectiveRules, minimum: int) -> Finding:
@@ -299,4 +298,4 @@ def branch_protection_status_checks(ctx: CheckContext[StatusCheckParams]) -> Ite
         return [ctx.finding(status, resource_id=branch.name, message=message, observed=observed,
                             expected=expected, evidence=branch.evidence)]
 
-    yield from judge_each(ctx, once(ctx.items(REPOSITORIES)), one)
+    yield from ctx.each(once(ctx.items(REPOSITORIES)), one)

@@ -9,13 +9,11 @@ per-repository record in its `subject` (`owner/repo`), a pull request's own reco
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable
 from datetime import datetime
 from typing import Any
 
-from evidence.checks.base import CheckContext
 from evidence.checks.inventory import TOP, FieldError, Inventory, Item, need
-from evidence.models import Finding
 from evidence.models import parse_time as parse_ts
 from evidence.records import Evidence, EvidenceIndex
 from evidence.sources.github import BRANCH_RULES, ORG_RULESET, PROTECTION, REPO_RULESET, REPOS, REVIEWS
@@ -93,15 +91,3 @@ def once(items: Iterable[Item], order: Callable[[Item], Any] = lambda i: i.resou
     for item in sorted(items, key=lambda i: page_number(i.ev)):
         first.setdefault(item.resource_id, item)
     return sorted(first.values(), key=order)
-
-
-def judge_each(
-    ctx: CheckContext[Any], items: Iterable[Item], judge: Callable[[Item], Finding | Iterable[Finding]]
-) -> Iterator[Finding]:
-    """`ctx.each` over chosen items: a decisive field missing from one is an error for it alone."""
-    for item in items:
-        try:
-            out = judge(item)
-            yield from [out] if isinstance(out, Finding) else list(out)
-        except FieldError as exc:
-            yield ctx.field_error(exc, item)
