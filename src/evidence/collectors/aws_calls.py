@@ -197,39 +197,21 @@ class Caller:
         return self.collector.client(self.account, service, self.region)
 
     def _record(self, service: str, op: str, params: Mapping[str, Any], subject: str, response: Any) -> None:
-        self.sink.record(
-            EvidenceRecord(
-                source="aws",
-                service=service,
-                operation=op,
-                parameters=jsonable(dict(params)),
-                account=self.account.id,
-                region=self.region,
-                identity=self.account.identity,
-                subject=subject,
-                collected_at=iso(utc_now()),
-                response=jsonable(response),
-            )
-        )
+        self._write(service, op, params, subject, response=jsonable(response))
 
     def fail(self, service: str, op: str, params: Mapping[str, Any], subject: str, error: CollectionError) -> None:
         """Record that `service.op` could not be collected, with the cause and the remedy."""
         # the failure is a finding with its remedy; the log line is for -v
         log.info("aws %s.%s in %s/%s failed: %s", service, op, self.account.id, self.region, error.code)
-        self.sink.record(
-            EvidenceRecord(
-                source="aws",
-                service=service,
-                operation=op,
-                parameters=jsonable(dict(params)),
-                account=self.account.id,
-                region=self.region,
-                identity=self.account.identity,
-                subject=subject,
-                collected_at=iso(utc_now()),
-                error=error,
-            )
-        )
+        self._write(service, op, params, subject, error=error)
+
+    def _write(self, service: str, op: str, params: Mapping[str, Any], subject: str, *, response: Any = None,
+               error: CollectionError | None = None) -> None:
+        self.sink.record(EvidenceRecord(
+            source="aws", service=service, operation=op, parameters=jsonable(dict(params)), account=self.account.id,
+            region=self.region, identity=self.account.identity, subject=subject, collected_at=iso(utc_now()),
+            response=response, error=error,
+        ))
 
     def _fail(self, service: str, op: str, params: Mapping[str, Any], subject: str, exc: Exception) -> None:
         key = f"{service}.{op}"

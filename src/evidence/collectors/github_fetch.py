@@ -103,35 +103,18 @@ class Fetch:
     # -- recording -------------------------------------------------------------
 
     def record(self, key: str, params: Mapping[str, Any], subject: str, response: Any) -> None:
-        self.sink.record(
-            EvidenceRecord(
-                source=SOURCE,
-                service=SERVICE,
-                operation=operation(key),
-                parameters=dict(params),
-                account=self.org,
-                identity=self.identity,
-                subject=subject,
-                collected_at=iso(utc_now()),
-                response=response,
-            )
-        )
+        self._write(key, params, subject, response=response)
 
     def fail(self, key: str, params: Mapping[str, Any], subject: str, error: CollectionError) -> None:
         log.warning("github %s %s failed: %s %s", operation(key), subject, error.code, error.message)
-        self.sink.record(
-            EvidenceRecord(
-                source=SOURCE,
-                service=SERVICE,
-                operation=operation(key),
-                parameters=dict(params),
-                account=self.org,
-                identity=self.identity,
-                subject=subject,
-                collected_at=iso(utc_now()),
-                error=error,
-            )
-        )
+        self._write(key, params, subject, error=error)
+
+    def _write(self, key: str, params: Mapping[str, Any], subject: str, *, response: Any = None,
+               error: CollectionError | None = None) -> None:
+        self.sink.record(EvidenceRecord(
+            source=SOURCE, service=SERVICE, operation=operation(key), parameters=dict(params), account=self.org,
+            identity=self.identity, subject=subject, collected_at=iso(utc_now()), response=response, error=error,
+        ))
 
     def error_of(self, key: str, reply: Reply) -> CollectionError:
         if reply.error is not None:
