@@ -29,22 +29,20 @@ def _in(period: Period, value: Any) -> str:
     return when.date().isoformat() if when is not None and period.start <= when.date() <= period.end else ""
 
 
-def _pages(out: Path, run: RunRef, key: str) -> Iterator[tuple[str, Any]]:
-    index = EvidenceIndex.from_bundle(run.path(out))
+def _pages(index: EvidenceIndex, run: RunRef, key: str) -> Iterator[tuple[str, Any]]:
     for entry in index.entries_for(key):
         if entry.ok:
             ev = index.load(entry)
             yield f"{run.bundle}/{ev.path}", ev.response
 
 
-def _report_rows(out: Path, run: RunRef) -> dict[str, tuple[dict[str, Any], str]] | None:
+def _report_rows(index: EvidenceIndex, run: RunRef) -> dict[str, tuple[dict[str, Any], str]] | None:
     """The users of one run's credential reports (None when it has none, or one failed)."""
-    index = EvidenceIndex.from_bundle(run.path(out))
     if any(not e.ok for e in index.entries_for(REPORT)):
         return None
     rows: dict[str, tuple[dict[str, Any], str]] = {}
     seen = False
-    for path, page in _pages(out, run, REPORT):
+    for path, page in _pages(index, run, REPORT):
         seen = True
         for row in page.get("Rows", []) if isinstance(page, dict) else []:
             if isinstance(row, dict) and isinstance(row.get("arn"), str) and row.get("user") != "<root_account>":
@@ -61,7 +59,8 @@ def aws_populations(out: Path, runs: list[RunRef], period: Period) -> Iterator[t
     before: dict[str, tuple[dict[str, Any], str]] | None = None
     any_report = any_cert = False
     for run in runs:
-        now = _report_rows(out, run)
+        index = EvidenceIndex.from_bundle(run.path(out))  # each run's records indexed once
+        now = _report_rows(index, run)
         if now is not None:
             any_report = True
             for arn, (row, path) in now.items():
@@ -75,7 +74,7 @@ def aws_populations(out: Path, runs: list[RunRef], period: Period) -> Iterator[t
                 if arn not in now:
                     removed.append([arn, str(row.get("user", "")), run.day.isoformat(), run.run_id, path])
             before = now
-        for path, page in _pages(out, run, CERTIFICATE):
+        for path, page in _pages(index, run, CERTIFICATE):
             any_cert = True
             cert = page.get("Certificate", {}) if isinstance(page, dict) else {}
             arn = str(cert.get("CertificateArn", "")) if isinstance(cert, dict) else ""
