@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import hashlib
+import json
 import shutil
 import tempfile
 from pathlib import Path
@@ -10,7 +12,7 @@ import boto3
 import pytest
 from click.testing import CliRunner
 
-from evidence.bundle import verify
+from evidence.bundle import MANIFEST, PartialBundle, verify
 from evidence.cli import cli
 from evidence.demo.aws import seed_transit
 from evidence.evaluate import evaluate
@@ -104,3 +106,29 @@ def test_evaluate_notices_a_changed_judgement(bundle: Path) -> None:
     forced = CliRunner().invoke(cli, ["evaluate", "--no-verify", str(bundle)])
     assert forced.exit_code == 1
     assert "DIFFER" in forced.output
+
+
+def test_a_partial_bundle_hashes_each_file_once_and_again_only_when_it_changes(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import evidence.bundle as bundle_module
+
+    hashed: list[str] = []
+    real = bundle_module.file_sha256
+
+    def counting(path: Path) -> str:
+        hashed.append(path.name)
+        return real(path)
+
+    monkeypatch.setattr(bundle_module, "file_sha256", counting)
+    partial = PartialBundle.create(tmp_path, "2026-Q4", "run-1")
+    partial.write_text("a.json", "{}\n")
+    partial.write_text("b.json", "[]\n")
+    first = partial.digest(partial.tmp / "a.json")  # as the reports' cover digest does
+    partial.digest(partial.tmp / "b.json")
+    partial.write_text("b.json", "[1, 2]\n")  # rewritten after it was hashed: its size differs
+    partial.seal({"run_id": "run-1"})
+    files = json.loads((partial.tmp / MANIFEST).read_text())["files"]
+    assert files["a.json"]["sha256"] == first == hashlib.sha256(b"{}\n").hexdigest()
+    assert files["b.json"]["sha256"] == hashlib.sha256(b"[1, 2]\n").hexdigest()
+    assert sorted(hashed) == ["a.json", "b.json", "b.json"]  # a once; b again, as it changed

@@ -16,7 +16,7 @@ import json
 import os
 import shutil
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -50,6 +50,9 @@ class PartialBundle:
 
     tmp: Path
     final: Path
+    #: bundle path -> (size, mtime in ns, sha256): each file is read and hashed once, however
+    #: many phases (the reports' cover digest, the manifest) need its digest
+    _digests: dict[str, tuple[int, int, str]] = field(default_factory=dict, repr=False)
 
     @classmethod
     def create(cls, out: Path, period: str, run_id: str) -> PartialBundle:
@@ -64,10 +67,21 @@ class PartialBundle:
         target.parent.mkdir(parents=True, exist_ok=True)
         target.write_text(text, encoding="utf-8")
 
+    def digest(self, path: Path) -> str:
+        """The sha256 of a file of the bundle, hashed again only when its size or mtime changed."""
+        stat = path.stat()
+        rel = path.relative_to(self.tmp).as_posix()
+        known = self._digests.get(rel)
+        if known is not None and known[:2] == (stat.st_size, stat.st_mtime_ns):
+            return known[2]
+        sha = file_sha256(path)
+        self._digests[rel] = (stat.st_size, stat.st_mtime_ns, sha)
+        return sha
+
     def seal(self, metadata: dict[str, Any], sign: Any = None) -> None:
         """Write the manifest (every file's sha256 and size), its digest and signature."""
         files = {
-            p.relative_to(self.tmp).as_posix(): {"sha256": file_sha256(p), "size": p.stat().st_size}
+            p.relative_to(self.tmp).as_posix(): {"sha256": self.digest(p), "size": p.stat().st_size}
             for p in _files(self.tmp)
             if p.relative_to(self.tmp).as_posix() not in _UNLISTED
         }

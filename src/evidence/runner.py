@@ -327,7 +327,9 @@ class Runner:
         self._artifacts(result, index, partial.tmp)
         if self.report_formats:
             # the last phase: the reports are rendered from, and their cover digest covers, every other file
-            errors = render_into_bundle(partial.tmp, manifest, self.registry.checks, self.report_formats)
+            errors = render_into_bundle(
+                partial.tmp, manifest, self.registry.checks, self.report_formats, digest=partial.digest
+            )
             if errors:
                 manifest["report_errors"] = errors
                 result.plugin_errors.extend(

@@ -15,7 +15,7 @@ printed report to the bundle it came from.
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -125,20 +125,24 @@ def _read_json(root: Path, rel: str) -> Any:
         raise ReportError(f"{path}: unreadable ({exc})") from None
 
 
-def _input_hashes(root: Path) -> dict[str, str]:
+def _input_hashes(root: Path, digest: Callable[[Path], str]) -> dict[str, str]:
     out: dict[str, str] = {}
     for p in sorted(root.rglob("*")):
         if p.is_file():
             rel = p.relative_to(root).as_posix()
             if rel not in _NOT_INPUTS:
-                out[rel] = file_sha256(p)
+                out[rel] = digest(p)
     return out
 
 
-def load_bundle(root: Path, metadata: Mapping[str, Any] | None = None) -> BundleContent:
+def load_bundle(
+    root: Path, metadata: Mapping[str, Any] | None = None, *, digest: Callable[[Path], str] = file_sha256
+) -> BundleContent:
     """Read a bundle. `metadata` is the run metadata of a bundle still being written (the hook);
-    without it the sealed manifest is read and every input file must match it."""
-    hashes = _input_hashes(root)
+    without it the sealed manifest is read and every input file must match it. `digest` hashes
+    a file (a bundle being written passes its own, which remembers what it hashed for the
+    manifest)."""
+    hashes = _input_hashes(root, digest)
     if metadata is None:
         try:
             manifest = load_manifest(root)
