@@ -102,6 +102,8 @@ class EvidenceWriter:
         self.root = root
         self._lock = threading.Lock()
         self._entries: dict[str, IndexEntry] = {}
+        #: folders already made (a record's folder is made once, not once per record)
+        self._folders: set[Path] = set()
 
     def write(self, record: EvidenceRecord) -> str:
         if record.error is None:
@@ -119,7 +121,9 @@ class EvidenceWriter:
                 record.subject,
             )
         target = self.root / rel
-        target.parent.mkdir(parents=True, exist_ok=True)
+        if target.parent not in self._folders:
+            target.parent.mkdir(parents=True, exist_ok=True)
+            self._folders.add(target.parent)
         target.write_text(dump_record(record), encoding="utf-8")
         return rel
 

@@ -17,12 +17,14 @@ from evidence.config import parse_config
 from evidence.records import EvidenceWriter
 
 
-def _caller(tmp_path: Path, scheduler: Scheduler | None = None, unit: Unit | None = None) -> Caller:
+def _caller(
+    tmp_path: Path, scheduler: Scheduler | None = None, unit: Unit | None = None, workers: int = 2
+) -> Caller:
     session = boto3.Session(aws_access_key_id="unused", aws_secret_access_key="unused", region_name="eu-west-2")
     account = Account(id="123456789012", identity="arn:aws:iam::123456789012:role/evidence", session=session)
     spawn = scheduler.spawner(unit) if scheduler is not None and unit is not None else None
-    return Caller(AwsCollector(parse_config({})), Sink(EvidenceWriter(tmp_path)), account, "eu-west-2",
-                  spawn=spawn)
+    collector = AwsCollector(parse_config({"aws": {"max_workers": workers}}))
+    return Caller(collector, Sink(EvidenceWriter(tmp_path)), account, "eu-west-2", spawn=spawn)
 
 
 def test_chunks_keep_every_item_in_order() -> None:
@@ -69,3 +71,14 @@ def test_without_a_pool_forked_work_runs_inline(tmp_path: Path) -> None:
     seen: list[list[int]] = []
     _caller(tmp_path).fork_each([1, 2, 3], lambda c, chunk: seen.append(chunk), 2)
     assert seen == [[1, 2], [3]]
+
+
+def test_few_items_are_spread_over_every_worker(tmp_path: Path) -> None:
+    """A listing of 20 keys on 16 workers is 10 jobs of two, not one job of 20 calls in a row;
+    a long listing still goes at most `size` to a job."""
+    few: list[list[int]] = []
+    _caller(tmp_path, workers=16).fork_each(list(range(20)), lambda c, chunk: few.append(chunk), 25)
+    assert len(few) == 10 and all(len(chunk) == 2 for chunk in few)
+    many: list[list[int]] = []
+    _caller(tmp_path, workers=16).fork_each(list(range(1000)), lambda c, chunk: many.append(chunk), 25)
+    assert len(many) == 40 and sorted(x for chunk in many for x in chunk) == list(range(1000))

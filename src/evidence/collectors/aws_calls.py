@@ -189,7 +189,10 @@ class Caller:
             self.spawn(caller, fn)
 
     def fork_each(self, items: list[Any], fn: Callable[[Caller, list[Any]], None], size: int = 25) -> None:
-        """Fan per-resource calls out in chunks of `size`, each chunk one job."""
+        """Fan per-resource calls out in chunks of at most `size`, each chunk one job: smaller
+        chunks when there are few items, so that every worker gets some (20 keys on 16 workers are
+        10 jobs of two, not one job making 40 calls in a row)."""
+        size = max(1, min(size, -(-len(items) // max(1, self.collector.aws.max_workers))))
         for chunk in chunks(items, size):
             self.fork(functools.partial(_apply, fn, chunk))
 

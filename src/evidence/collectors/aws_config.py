@@ -38,12 +38,15 @@ class AwsConfig(Section):
 
 
 def known_aws_regions() -> frozenset[str]:
-    """Every region of every partition in botocore's bundled endpoint data (read offline)."""
-    import botocore.session
+    """Every region of every partition in botocore's bundled `partitions.json` (read offline; the
+    data botocore resolves endpoints with, a few kilobytes, where the older `endpoints.json` is
+    a megabyte). Its `aws-global`-style names are endpoints, not regions, and are left out."""
+    from botocore.loaders import create_loader
 
-    session = botocore.session.get_session()
+    data = create_loader().load_data("partitions")
     return frozenset(
         region
-        for partition in session.get_available_partitions()
-        for region in session.get_available_regions("ec2", partition_name=partition)
+        for partition in data["partitions"]
+        for region in partition["regions"]
+        if not region.endswith("-global")
     )
