@@ -12,7 +12,10 @@ against that same server, each in its own process:
   checks that correspond to evidence's, `--region eu-west-2 us-east-1 --scan-unused-services -M csv`;
 - `evidence run --only aws`: every AWS check, every report, history and drift.
 
-It prints both wall times, both peak RSS figures (the child's rusage) and the ratios.
+It prints both wall times, both peak RSS figures (the child's rusage, and the sum over its process
+tree sampled every 20 ms), the requests each made, how long each took to its first request, the
+ratios, and the floor: evidence's recorded calls made again by bare boto3 clients with the same
+concurrency in a process of their own (what the moto server itself allows).
 Nothing but loopback is contacted.
 """
 
@@ -20,12 +23,15 @@ from __future__ import annotations
 
 import argparse
 import json
+import logging
 import os
 import shutil
 import subprocess
 import sys
 import tempfile
+import threading
 import time
+import urllib.request
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from functools import partial
@@ -91,15 +97,79 @@ def seed_region(region: str, n: int) -> int:
     return made
 
 
-def measure(argv: list[str], env: dict[str, str], cwd: Path) -> dict[str, Any]:
-    """Wall time and peak RSS of a child process (its rusage), and its exit code."""
+class Counter:
+    """WSGI middleware on the moto server: how many requests a tool made, and when its first came."""
+
+    def __init__(self, app: Callable[..., Any]) -> None:
+        self.app = app
+        self.lock = threading.Lock()
+        self.reset()
+
+    def reset(self) -> None:
+        self.total = 0
+        self.first: float | None = None
+
+    def __call__(self, environ: dict[str, Any], start_response: Callable[..., Any]) -> Any:
+        with self.lock:
+            self.total += 1
+            if self.first is None:
+                self.first = time.monotonic()
+        return self.app(environ, start_response)
+
+
+def _tree_rss_kb(pid: int) -> int:
+    """The summed RSS of `pid` and every process below it (a tool that renders in a child process
+    pays for both at once)."""
+    total, todo = 0, [pid]
+    while todo:
+        p = todo.pop()
+        try:
+            for line in Path(f"/proc/{p}/status").read_text().splitlines():
+                if line.startswith("VmRSS:"):
+                    total += int(line.split()[1])
+            for task in Path(f"/proc/{p}/task").iterdir():
+                todo.extend(int(c) for c in (task / "children").read_text().split())
+        except (FileNotFoundError, ProcessLookupError, ValueError):
+            continue
+    return total
+
+
+def measure(argv: list[str], env: dict[str, str], cwd: Path, counter: Counter) -> dict[str, Any]:
+    """Wall time, peak RSS (the child's rusage, and the sampled sum over its process tree), the
+    requests the moto server answered for it, its start-up (until its first request) and its
+    exit code."""
+    counter.reset()
     started = time.monotonic()
     proc = subprocess.Popen(argv, env=env, cwd=cwd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    peak = [0]
+    done = threading.Event()
+
+    def sample() -> None:
+        while not done.wait(0.02):
+            peak[0] = max(peak[0], _tree_rss_kb(proc.pid))
+
+    sampler = threading.Thread(target=sample, daemon=True)
+    sampler.start()
     assert proc.stderr is not None
     err = proc.stderr.read()
     _, status, usage = os.wait4(proc.pid, 0)
-    return {"wall": round(time.monotonic() - started, 1), "rss_mb": round(usage.ru_maxrss / 1024),
+    wall = time.monotonic() - started
+    done.set()
+    sampler.join()
+    return {"wall": round(wall, 2), "rss_mb": round(usage.ru_maxrss / 1024), "tree_rss_mb": round(peak[0] / 1024),
+            "requests": counter.total, "startup": round((counter.first or started) - started, 2),
             "exit": os.waitstatus_to_exitcode(status), "stderr": err.decode(errors="replace")[-400:]}
+
+
+def floor(bundle_root: Path, env: dict[str, str], workers: int = 16) -> dict[str, float]:
+    """evidence's recorded calls made again by bare boto3 clients in a process of their own,
+    with the same concurrency, against the same server (`bench/aws_scale.py --floor`'s replay)."""
+    code = ("import json, sys, pathlib; sys.path.insert(0, sys.argv[1]); import aws_scale; "
+            "print(json.dumps(aws_scale.floor(pathlib.Path(sys.argv[2]), int(sys.argv[3]))))")
+    out = subprocess.run([sys.executable, "-c", code, str(Path(__file__).parent), str(bundle_root), str(workers)],
+                         env=env, capture_output=True, text=True, check=True)
+    result: dict[str, float] = json.loads(out.stdout.strip().splitlines()[-1])
+    return result
 
 
 def main() -> None:
@@ -109,17 +179,23 @@ def main() -> None:
     args = parser.parse_args()
     from moto.server import ThreadedMotoServer
 
+    logging.getLogger("werkzeug").setLevel(logging.ERROR)  # a log line per request slows the server
     evidence = str(Path(sys.executable).with_name("evidence"))
     rows = []
     for n in [int(x) for x in args.sizes.split(",")]:
         server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
         server.start()
+        assert server._server is not None
+        counter = Counter(server._server.app)
+        server._server.app = counter
         host, port = server.get_host_and_port()
         url = f"http://{host}:{port}"
         env = {**os.environ, **CREDENTIALS, "AWS_ENDPOINT_URL": url}
         env.pop("AWS_PROFILE", None)
         os.environ.update({**CREDENTIALS, "AWS_ENDPOINT_URL": url})
         try:
+            # moto's state lives in this process: every size starts from nothing
+            urllib.request.urlopen(urllib.request.Request(f"{url}/moto-api/reset", method="POST"), timeout=60).read()
             resources = sum(seed_region(r, n) for r in REGIONS)
             with tempfile.TemporaryDirectory(prefix=f"vs-prowler-{n}-") as tmp:
                 work = Path(tmp)
@@ -127,24 +203,35 @@ def main() -> None:
                 if Path(args.prowler).is_file():
                     row["prowler"] = measure([args.prowler, "aws", "--checks", *PROWLER_CHECKS, "--region", *REGIONS,
                                               "--scan-unused-services", "-M", "csv", "-o", str(work / "prowler"),
-                                              "--no-banner"], env, work)
+                                              "--no-banner"], env, work, counter)
                 else:
                     print(f"prowler not found at {args.prowler}: install it in its own venv (see the docstring)")
                 (work / "evidence.toml").write_text(f'[aws]\nregions = {json.dumps(REGIONS)}\n', encoding="utf-8")
                 row["evidence"] = measure([evidence, "run", "--only", "aws", "--config", str(work / "evidence.toml"),
-                                           "--out", str(work / "out")], env, work)
+                                           "--out", str(work / "out")], env, work, counter)
+                counter.reset()
+                row["floor"] = floor(work / "out", env)
                 rows.append(row)
         finally:
             server.stop()
-        ev = row["evidence"]
-        line = f"N={n} ({resources} resources): evidence {ev['wall']} s / {ev['rss_mb']} MB (exit {ev['exit']})"
-        if "prowler" in row:
-            pr = row["prowler"]
-            line += (f"; prowler {pr['wall']} s / {pr['rss_mb']} MB (exit {pr['exit']}); "
-                     f"evidence is {pr['wall'] / ev['wall']:.1f}x faster at {ev['rss_mb'] / pr['rss_mb']:.2f} of its "
-                     "memory")
-        print(line, flush=True)
+        print(_line(row), flush=True)
     print(json.dumps(rows, indent=2))
+
+
+def _line(row: dict[str, Any]) -> str:
+    ev, fl = row["evidence"], row["floor"]
+    out = [f"N={row['n']} ({row['resources']} resources)",
+           f"  evidence: {ev['wall']} s, peak RSS {ev['rss_mb']} MB (tree {ev['tree_rss_mb']} MB), "
+           f"{ev['requests']} requests, first after {ev['startup']} s, exit {ev['exit']}",
+           f"  bare-boto3 floor of evidence's {fl['floor_calls']:.0f} calls: {fl['floor_seconds']:.2f} s "
+           f"({fl['floor_calls'] / fl['floor_seconds']:.0f} requests/s from this moto server)"]
+    if "prowler" in row:
+        pr = row["prowler"]
+        out += [f"  prowler:  {pr['wall']} s, peak RSS {pr['rss_mb']} MB (tree {pr['tree_rss_mb']} MB), "
+                f"{pr['requests']} requests, first after {pr['startup']} s, exit {pr['exit']}",
+                f"  evidence is {pr['wall'] / ev['wall']:.1f}x faster at {ev['tree_rss_mb'] / pr['tree_rss_mb']:.2f} "
+                f"of its peak memory; it made {ev['requests'] / max(1, pr['requests']):.2f} of Prowler's requests"]
+    return "\n".join(out)
 
 
 if __name__ == "__main__":
