@@ -2,10 +2,10 @@
 
     .venv/bin/python bench/vs_prowler.py [--sizes 300,1000] [--prowler PATH_TO_prowler]
 
-For each N it starts a moto server on 127.0.0.1, seeds one account in eu-west-2 and us-east-1
-(per region: N/4 S3 buckets, DynamoDB tables, security groups and KMS keys; N/20 RDS instances
-and application load balancers, each with an HTTPS listener; N/10 ACM certificates), then runs
-against that same server, each in its own process:
+For each N it starts a moto server on 127.0.0.1 in a process of its own, seeds one account in
+eu-west-2 and us-east-1 (per region: N/4 S3 buckets, DynamoDB tables, security groups and KMS
+keys; N/20 RDS instances and application load balancers, each with an HTTPS listener; N/10 ACM
+certificates), then runs against that same server, each in its own process:
 
 - Prowler (installed into its own venv, `python3 -m venv /tmp/prowler-venv &&
   /tmp/prowler-venv/bin/pip install prowler`; skipped with a message when absent) with the 14
@@ -75,7 +75,6 @@ def seed_region(region: str, n: int) -> int:
         jobs.append(partial(ddb.create_table, TableName=f"t-{i}", KeySchema=[{"AttributeName": "k", "KeyType": "HASH"}],
                             AttributeDefinitions=[{"AttributeName": "k", "AttributeType": "S"}],
                             BillingMode="PAY_PER_REQUEST"))
-        jobs.append(partial(ec2.create_security_group, GroupName=f"sg-{i}", Description="bench", VpcId=vpc))
         jobs.append(kms.create_key)
     for i in range(twentieth):
         jobs.append(partial(rds.create_db_instance, DBInstanceIdentifier=f"db-{i}", Engine="postgres",
@@ -86,7 +85,10 @@ def seed_region(region: str, n: int) -> int:
     made = len(jobs) + 1
     with ThreadPoolExecutor(max_workers=8) as pool:
         list(pool.map(lambda job: job(), jobs))
-    for i in range(twentieth):  # one after another: moto's ELBv2 backend is not safe against concurrent creates
+    for i in range(quarter):  # one after another: moto's EC2 and ELBv2 backends are not safe against concurrent creates
+        ec2.create_security_group(GroupName=f"sg-{i}", Description="bench", VpcId=vpc)
+        made += 1
+    for i in range(twentieth):
         lb = elbv2.create_load_balancer(Name=f"alb-{i}", Subnets=subnets, Type="application",
                                         Scheme="internet-facing")["LoadBalancers"][0]["LoadBalancerArn"]
         elbv2.create_listener(LoadBalancerArn=lb, Protocol="HTTPS", Port=443, SslPolicy="ELBSecurityPolicy-2016-08",
@@ -98,23 +100,49 @@ def seed_region(region: str, n: int) -> int:
 
 
 class Counter:
-    """WSGI middleware on the moto server: how many requests a tool made, and when its first came."""
+    """WSGI middleware of the moto server: counts the requests a tool makes and notes when its
+    first came; `GET /_bench/count` answers `{"total", "first"}`, `POST /_bench/reset` starts over."""
 
     def __init__(self, app: Callable[..., Any]) -> None:
         self.app = app
         self.lock = threading.Lock()
-        self.reset()
-
-    def reset(self) -> None:
         self.total = 0
         self.first: float | None = None
 
     def __call__(self, environ: dict[str, Any], start_response: Callable[..., Any]) -> Any:
+        if environ.get("PATH_INFO", "").startswith("/_bench/"):
+            with self.lock:
+                if environ["PATH_INFO"] == "/_bench/reset":
+                    self.total, self.first = 0, None
+                body = json.dumps({"total": self.total, "first": self.first}).encode()
+            start_response("200 OK", [("Content-Type", "application/json"), ("Content-Length", str(len(body)))])
+            return [body]
         with self.lock:
             self.total += 1
             if self.first is None:
-                self.first = time.monotonic()
+                self.first = time.time()
         return self.app(environ, start_response)
+
+
+def serve() -> None:
+    """The moto server, in a process of its own (as a real endpoint is): its port on stdout."""
+    from moto.server import ThreadedMotoServer
+
+    logging.getLogger("werkzeug").setLevel(logging.CRITICAL)  # a log line per request slows the server
+    server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
+    server.start()
+    assert server._server is not None
+    server._server.app = Counter(server._server.app)
+    print(server.get_host_and_port()[1], flush=True)
+    sys.stdin.read()  # until the bench closes it
+    server.stop()
+
+
+def _bench(url: str, action: str) -> dict[str, Any]:
+    method = "POST" if action == "reset" else "GET"
+    with urllib.request.urlopen(urllib.request.Request(f"{url}/_bench/{action}", method=method), timeout=30) as r:
+        answer: dict[str, Any] = json.loads(r.read())
+    return answer
 
 
 def _tree_rss_kb(pid: int) -> int:
@@ -134,12 +162,12 @@ def _tree_rss_kb(pid: int) -> int:
     return total
 
 
-def measure(argv: list[str], env: dict[str, str], cwd: Path, counter: Counter) -> dict[str, Any]:
+def measure(argv: list[str], env: dict[str, str], cwd: Path, url: str) -> dict[str, Any]:
     """Wall time, peak RSS (the child's rusage, and the sampled sum over its process tree), the
     requests the moto server answered for it, its start-up (until its first request) and its
     exit code."""
-    counter.reset()
-    started = time.monotonic()
+    _bench(url, "reset")
+    started, started_at = time.monotonic(), time.time()
     proc = subprocess.Popen(argv, env=env, cwd=cwd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
     peak = [0]
     done = threading.Event()
@@ -156,8 +184,9 @@ def measure(argv: list[str], env: dict[str, str], cwd: Path, counter: Counter) -
     wall = time.monotonic() - started
     done.set()
     sampler.join()
+    count = _bench(url, "count")
     return {"wall": round(wall, 2), "rss_mb": round(usage.ru_maxrss / 1024), "tree_rss_mb": round(peak[0] / 1024),
-            "requests": counter.total, "startup": round((counter.first or started) - started, 2),
+            "requests": count["total"], "startup": round((count["first"] or started_at) - started_at, 2),
             "exit": os.waitstatus_to_exitcode(status), "stderr": err.decode(errors="replace")[-400:]}
 
 
@@ -176,26 +205,23 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--sizes", default="300,1000")
     parser.add_argument("--prowler", default=shutil.which("prowler") or "/tmp/prowler-venv/bin/prowler")
+    parser.add_argument("--serve", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args()
-    from moto.server import ThreadedMotoServer
-
-    logging.getLogger("werkzeug").setLevel(logging.ERROR)  # a log line per request slows the server
+    if args.serve:
+        serve()
+        return
     evidence = str(Path(sys.executable).with_name("evidence"))
     rows = []
     for n in [int(x) for x in args.sizes.split(",")]:
-        server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
-        server.start()
-        assert server._server is not None
-        counter = Counter(server._server.app)
-        server._server.app = counter
-        host, port = server.get_host_and_port()
-        url = f"http://{host}:{port}"
+        # a fresh server per size: moto keeps its state in the server's process
+        server = subprocess.Popen([sys.executable, __file__, "--serve"], stdin=subprocess.PIPE,
+                                  stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
+        assert server.stdout is not None and server.stdin is not None
+        url = f"http://127.0.0.1:{server.stdout.readline().strip()}"
         env = {**os.environ, **CREDENTIALS, "AWS_ENDPOINT_URL": url}
         env.pop("AWS_PROFILE", None)
         os.environ.update({**CREDENTIALS, "AWS_ENDPOINT_URL": url})
         try:
-            # moto's state lives in this process: every size starts from nothing
-            urllib.request.urlopen(urllib.request.Request(f"{url}/moto-api/reset", method="POST"), timeout=60).read()
             resources = sum(seed_region(r, n) for r in REGIONS)
             with tempfile.TemporaryDirectory(prefix=f"vs-prowler-{n}-") as tmp:
                 work = Path(tmp)
@@ -203,17 +229,17 @@ def main() -> None:
                 if Path(args.prowler).is_file():
                     row["prowler"] = measure([args.prowler, "aws", "--checks", *PROWLER_CHECKS, "--region", *REGIONS,
                                               "--scan-unused-services", "-M", "csv", "-o", str(work / "prowler"),
-                                              "--no-banner"], env, work, counter)
+                                              "--no-banner"], env, work, url)
                 else:
                     print(f"prowler not found at {args.prowler}: install it in its own venv (see the docstring)")
                 (work / "evidence.toml").write_text(f'[aws]\nregions = {json.dumps(REGIONS)}\n', encoding="utf-8")
                 row["evidence"] = measure([evidence, "run", "--only", "aws", "--config", str(work / "evidence.toml"),
-                                           "--out", str(work / "out")], env, work, counter)
-                counter.reset()
+                                           "--out", str(work / "out")], env, work, url)
                 row["floor"] = floor(work / "out", env)
                 rows.append(row)
         finally:
-            server.stop()
+            server.stdin.close()
+            server.wait(timeout=60)
         print(_line(row), flush=True)
     print(json.dumps(rows, indent=2))
 

@@ -127,6 +127,21 @@ class EvidenceWriter:
         target.write_text(dump_record(record), encoding="utf-8")
         return rel
 
+    def adopt(self, rel: str, record: EvidenceRecord, data: bytes) -> None:
+        """Take in a record another bundle made (a shard's), byte for byte, at the same path."""
+        with self._lock:
+            if rel in self._entries:
+                raise ValueError(f"{rel}: already in the bundle")
+            self._entries[rel] = IndexEntry(
+                rel, record.source, record.service, record.operation, record.account, record.region, record.ok,
+                record.subject,
+            )
+        target = self.root / rel
+        if target.parent not in self._folders:
+            target.parent.mkdir(parents=True, exist_ok=True)
+            self._folders.add(target.parent)
+        target.write_bytes(data)
+
     def index(self) -> EvidenceIndex:
         with self._lock:
             entries = sorted(self._entries.values(), key=lambda e: e.path)

@@ -8,8 +8,7 @@ from __future__ import annotations
 import json
 import logging
 import secrets
-import shutil
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -18,6 +17,7 @@ from typing import Any
 from evidence import __version__
 from evidence.artifacts.base import build_artifacts, write_artifacts
 from evidence.bundle import PartialBundle
+from evidence.bundle_files import copy_into_bundle
 from evidence.catalog import (
     Catalog,
     CatalogError,
@@ -38,6 +38,7 @@ from evidence.judge import (
     findings_json_chunks,
     read_findings,
 )
+from evidence.merge import ShardBundle, adopt, merged_from, seal_shard
 from evidence.models import (
     CollectionError,
     ControlVerdict,
@@ -51,6 +52,7 @@ from evidence.models import (
 from evidence.records import EvidenceIndex, EvidenceWriter
 from evidence.registry import Registry
 from evidence.reports.phase import render_into_bundle
+from evidence.shards import Shard, assign
 from evidence.signing import Signer, signer_for
 
 log = logging.getLogger(__name__)
@@ -168,6 +170,11 @@ class Runner:
     #: extra files copied into the bundle (and so hashed in its manifest): bundle path -> source,
     #: e.g. `attachments/<sha256>-<name>` for manual evidence, `waivers/<file>.yaml`
     files: dict[str, Path] = field(default_factory=dict)
+    #: a sharded run: collect this shard's units only, into a shard bundle (`evidence.merge`)
+    shard: Shard | None = None
+    #: a merge: the plan's shard bundles (checked by `load_shards`), whose evidence is judged
+    #: instead of collecting any
+    shards: Sequence[ShardBundle] = ()
     #: signs manifest.json when `[bundle] signing_key` is set (loaded before any API call)
     _signer: Signer | None = field(default=None, init=False, repr=False)
 
@@ -199,20 +206,35 @@ class Runner:
     def _collectors(self, sources: set[str]) -> tuple[dict[str, Collector], dict[str, str | None]]:
         status: dict[str, str | None] = {}
         collectors: dict[str, Collector] = {}
+        owner = self._source_shards(sources)
         for source in sorted(sources - {"manual"}):
             cls = self.registry.collectors.get(source)
             if cls is None:
                 status[source] = "no collector plugin is installed for this source"
                 continue
+            if self.shard is not None and owner.get(source, self.shard.index) != self.shard.index:
+                status[source] = f"collected by shard {owner[source]} of {self.shard.count}"
+                continue
             make = self.collector_factory or (lambda c, cfg, per: c(cfg, per))
             coll = make(cls, self.config, self.period)
+            coll.shard = self.shard
             reason = coll.not_configured()
             status[source] = reason
             if reason is None:
                 collectors[source] = coll
-        if "manual" in sources:
-            status["manual"] = None
+        if "manual" in sources and self.shard is None:
+            status["manual"] = None  # a sharded run's manual evidence is judged when the shards merge
         return collectors, status
+
+    def _source_shards(self, sources: set[str]) -> dict[str, int]:
+        """In a sharded run, the fixed shard of each source whose collector does not split its
+        own work (see `evidence.shards.assign`)."""
+        if self.shard is None:
+            return {}
+        whole = [s for s in sorted(sources - {"manual"})
+                 if s in self.registry.collectors and not self.registry.collectors[s].shards_itself]
+        plan = assign(((f"source:{s}", 1.0, True) for s in whole), self.shard.count)
+        return {s: plan[f"source:{s}"] for s in whole}
 
     def _wanted(self, catalog: Catalog, source: str) -> frozenset[str]:
         keys: set[str] = set()
@@ -272,9 +294,19 @@ class Runner:
     def _run(
         self, catalog: Catalog, sources: set[str], run_id: str, partial: PartialBundle, started: Any
     ) -> RunResult:
-        collectors, source_status = self._collectors(sources)
         writer = EvidenceWriter(partial.tmp)
-        user_errors, calls = self._collect(catalog, collectors, writer)
+        if self.shards:  # a merge: the shards' evidence, nothing collected
+            source_status, calls = adopt(self.shards, writer)
+            user_errors: list[str] = []
+        else:
+            collectors, source_status = self._collectors(sources)
+            user_errors, calls = self._collect(catalog, collectors, writer)
+        if self.shard is not None:  # a shard bundle: the merge judges
+            folder, shard_manifest = seal_shard(self, catalog, collectors, partial, run_id, started, source_status,
+                                                calls, user_errors)
+            return RunResult(run_id=run_id, period=self.period, verdicts=[], manifest=shard_manifest,
+                             findings_file=folder / "findings.json", bundle=folder, user_errors=user_errors,
+                             plugin_errors=[str(e) for e in self.registry.errors], api_calls=calls)
         reference = reference_now()
         judging = Judging(
             reference_time=reference,
@@ -316,6 +348,8 @@ class Runner:
             "catalog_digest": catalog.digest,
             "plugin_errors": [str(e) for e in self.registry.errors],
         }
+        if self.shards:
+            manifest["merged_from"] = merged_from(self.shards)
         result = RunResult(
             run_id=run_id, period=self.period, verdicts=verdicts, manifest=manifest,
             findings_file=partial.tmp / "findings.json",
@@ -372,18 +406,3 @@ class Runner:
         if errors:
             result.manifest["artifact_errors"] = errors
             result.plugin_errors.extend(errors)
-
-
-def copy_into_bundle(root: Path, files: dict[str, Path]) -> None:
-    """Copy extra files into a partial bundle at their bundle-relative paths."""
-    for rel, source in sorted(files.items()):
-        target = (root / rel).resolve()
-        if Path(rel).is_absolute() or ".." in Path(rel).parts or not target.is_relative_to(root.resolve()):
-            raise ConfigError(f"{rel}: a bundle file must stay inside the bundle")
-        if target.exists():
-            raise ConfigError(f"{rel}: already in the bundle; an extra file never replaces one")
-        target.parent.mkdir(parents=True, exist_ok=True)
-        try:
-            shutil.copyfile(source, target)
-        except OSError as exc:
-            raise ConfigError(f"{source}: cannot copy into the bundle as {rel} ({exc.strerror or exc})") from None

@@ -4,14 +4,14 @@ from __future__ import annotations
 
 import sys
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, NoReturn
 
 import click
 
 from evidence.bundle import BundleError, verify
 from evidence.config import Config, ConfigError
 from evidence.evaluate import artifacts_that_differ, evaluate_into
-from evidence.exit_codes import EXIT_FAIL, exit_code_for
+from evidence.exit_codes import EXIT_ERRORS, EXIT_FAIL, EXIT_USAGE, exit_code_for
 from evidence.models import Period
 from evidence.period.bundle import is_period_bundle, recompute_differences, verify_runs
 from evidence.period.runs import PeriodError
@@ -43,13 +43,22 @@ from evidence.cli.period import print_coverage
 @click.option("--out", default=None, help="Output folder (default: [bundle] out, else ./evidence-out).")
 @click.option("--only", default=None, help="Comma-separated sources: aws,google_workspace,github,probe,manual.")
 @click.option("--catalog", "catalog_dir", default=None, type=click.Path(file_okay=False), help="Catalog folder.")
+@click.option("--shard", default=None, metavar="K/N",
+              help="Collect shard K (from 0) of N into a shard bundle for `evidence merge`; auto/N reads K from "
+                   "JOB_COMPLETION_INDEX, AWS_BATCH_JOB_ARRAY_INDEX or EVIDENCE_SHARD_INDEX.")
 def run(
-    config_path: str | None, period: str | None, out: str | None, only: str | None, catalog_dir: str | None
+    config_path: str | None, period: str | None, out: str | None, only: str | None, catalog_dir: str | None,
+    shard: str | None,
 ) -> None:
     """Collect, judge, write a bundle and print the verdicts; record the run in the history,
-    report drift since the last run and send alerts to [alerts] urls."""
+    report drift since the last run and send alerts to [alerts] urls.
+
+    With --shard K/N, collect only shard K's part of the work into a shard bundle under
+    OUT/shards/; `evidence merge` judges the plan's shards as one run."""
     cfg = _config(config_path)
     out_dir = _out_dir(cfg, out)
+    if shard is not None:
+        _run_shard(cfg, out_dir, shard, period, only, catalog_dir)
     attachments, waivers, files = _manual_inputs(cfg, out_dir, Path(catalog_dir) if catalog_dir else None)
     runner = make_runner(
         cfg,
@@ -65,6 +74,26 @@ def run(
     )
     result = execute(runner)
     sys.exit(record_and_alert(result, cfg, out_dir, report_run(result)))
+
+
+def _run_shard(
+    cfg: Config, out_dir: Path, text: str, period: str | None, only: str | None, catalog_dir: str | None
+) -> NoReturn:
+    from evidence.shards import ShardError, parse_shard
+
+    try:
+        spec = parse_shard(text)
+    except ShardError as exc:
+        _fail(str(exc))
+    runner = make_runner(cfg, _registry(), _period(period), out_dir, only=_split(only),
+                         catalog_dir=Path(catalog_dir) if catalog_dir else None, progress=_progress_printer(),
+                         shard=spec)
+    result = execute(runner)
+    records = sum(result.api_calls.values())
+    click.echo(f"{spec.name.replace('-', ' ')}: {records} evidence records in {result.bundle}")
+    for line in result.user_errors + result.plugin_errors:
+        click.echo(f"  {line}", err=True)
+    sys.exit(EXIT_USAGE if result.user_errors else EXIT_ERRORS if result.plugin_errors else 0)
 
 
 @click.command()

@@ -30,9 +30,10 @@ from evidence.collectors.aws_config import AwsConfig
 from evidence.collectors.aws_permissions import PERMISSIONS
 from evidence.collectors.aws_services import SERVICE_UNITS
 from evidence.collectors.aws_units import Scheduler, Unit
-from evidence.collectors.base import Collector, Sink
+from evidence.collectors.base import Collector, Sink, UnrecordedSink
 from evidence.config import Config, Section
 from evidence.models import CollectionError, Period
+from evidence.shards import assign
 from evidence.sources.aws import scope_arn
 
 log = logging.getLogger(__name__)
@@ -55,6 +56,8 @@ class AwsCollector(Collector):
     config_default = True
     #: the region global services are called in
     home_region = "us-east-1"
+    #: a sharded run splits the (account, region, service) units between its shards
+    shards_itself = True
 
     def __init__(
         self,
@@ -102,8 +105,11 @@ class AwsCollector(Collector):
 
     def collect(self, sink: Sink, wanted: frozenset[str]) -> None:
         scope = Accounts(self, self._session_factory, self.home_region)
-        accounts, unreachable = scope.reachable(sink)
-        for account_id, role in unreachable:
+        # every shard looks its accounts and regions up to plan; one records them
+        lookups = sink if self.shard is None or self.shard.records_discovery else UnrecordedSink(sink.writer)
+        accounts, unreachable = scope.reachable(lookups)
+        self.plan_inputs = sorted({a.id for a in accounts} | {f"unreachable:{a}" for a, _ in unreachable})
+        for account_id, role in unreachable if lookups is sink else []:
             for key in sorted(wanted):
                 sink.failure(
                     source="aws", key=key, account=account_id, parameters={"RoleArn": role},
@@ -116,10 +122,13 @@ class AwsCollector(Collector):
         units = [u for u in UNITS if u.keys & wanted]
         jobs: list[tuple[Unit, Account, str]] = []
         for account in accounts:
-            regions = scope.regions(sink, account, wanted)
+            regions = scope.regions(lookups, account, wanted)
             for unit in units:
                 for region in ([self.home_region] if unit.is_global else regions):
                     jobs.append((unit, account, region))
+        if self.shard is not None:
+            plan = assign(((_unit_key(*job), job[0].cost, job[0].is_global) for job in jobs), self.shard.count)
+            jobs = [job for job in jobs if plan[_unit_key(*job)] == self.shard.index]
         with ThreadPoolExecutor(max_workers=self.aws.max_workers, thread_name_prefix="aws") as pool:
             scheduler = Scheduler(pool)
             for unit, account, region in jobs:
@@ -139,3 +148,8 @@ class AwsCollector(Collector):
                             ),
                         )
                 sink.progress(f"aws {done}/{scheduler.submitted}: {unit.name} {account.id} {region}")
+
+
+def _unit_key(unit: Unit, account: Account, region: str) -> str:
+    """How a sharded run's plan names a unit: `account/region/unit`."""
+    return f"{account.id}/{region}/{unit.name}"

@@ -49,6 +49,9 @@ class Unit:
     keys: frozenset[str]
     run: Callable[[Caller], None]
     is_global: bool = False
+    #: its expected cost relative to a unit of a few calls (what a sharded run balances): the
+    #: units that make one call per resource cost more
+    cost: float = 1.0
 
 
 class Join:

@@ -15,6 +15,7 @@ from typing import Any, ClassVar
 from evidence.config import Config, S, Section
 from evidence.models import CollectionError, EvidenceRecord, Period, iso, utc_now
 from evidence.records import EvidenceWriter
+from evidence.shards import Shard
 
 
 class CollectorFailure(Exception):
@@ -70,6 +71,17 @@ class Sink:
         )
 
 
+class UnrecordedSink(Sink):
+    """A sink that keeps nothing: the lookups a shard makes only to plan its work, which
+    another shard records (see `evidence.shards`)."""
+
+    def record(self, record: EvidenceRecord) -> str:
+        return ""
+
+    def failure(self, **_: Any) -> str:
+        return ""
+
+
 class Collector(ABC):
     """Base class of collectors."""
 
@@ -90,10 +102,18 @@ class Collector(ABC):
     title: ClassVar[str] = ""
     #: whether its records' `account` names accounts worth listing in the scope (AWS accounts)
     has_accounts: ClassVar[bool] = False
+    #: whether it splits its own work between the shards of a sharded run (`evidence run
+    #: --shard`); a collector that does not runs whole on one shard of the plan
+    shards_itself: ClassVar[bool] = False
 
     def __init__(self, config: Config, period: Period | None = None) -> None:
         self.config = config
         self.period = period or Period.current()
+        #: in a sharded run, which shard this is (set before `collect`, for `shards_itself`)
+        self.shard: Shard | None = None
+        #: what the plan of a sharded run depends on that only collecting finds out (the AWS
+        #: accounts reached), filled in by `collect`
+        self.plan_inputs: list[str] = []
 
     @classmethod
     def section_name(cls) -> str:

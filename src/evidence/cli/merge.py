@@ -1,0 +1,71 @@
+"""`evidence merge`: a plan's shard bundles judged as one run."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import click
+
+from evidence.bundle import verify
+from evidence.cli.common import (
+    _config,
+    _fail,
+    _manual_inputs,
+    _out_dir,
+    _progress_printer,
+    _registry,
+    execute,
+    record_and_alert,
+    report_run,
+)
+from evidence.exit_codes import EXIT_ERRORS
+from evidence.models import Period, sha256_of
+from evidence.pipeline import make_runner
+
+
+@click.command(name="merge")
+@click.argument("partials", nargs=-1, required=True, type=click.Path(path_type=Path))
+@click.option("--config", "config_path", default=None, help="The configuration the shards ran with.")
+@click.option("--out", default=None, help="Output folder (default: [bundle] out, else ./evidence-out).")
+@click.option("--catalog", "catalog_dir", default=None, type=click.Path(file_okay=False), help="Catalog folder.")
+def merge_cmd(partials: tuple[Path, ...], config_path: str | None, out: str | None, catalog_dir: str | None) -> None:
+    """Judge a plan's shard bundles (PARTIALS: the shard folders, or a folder holding them) as
+    one run: every shard must be there once, of one plan, unaltered. The merged bundle is
+    verified, reported on, recorded in the history and checked for drift like any run's."""
+    from evidence.merge import MergeError, load_shards
+
+    try:
+        shards = load_shards(partials)
+    except MergeError as exc:
+        _fail(str(exc))
+    cfg = _config(config_path)
+    plan = shards[0].manifest.get("plan", {})
+    if sha256_of(cfg.public_dict()) != plan.get("config_digest"):
+        _fail(f"{cfg.path or 'configuration'}: not the configuration the shards of plan {shards[0].plan[:12]} ran "
+              "with; merge with that one (--config)")
+    out_dir = _out_dir(cfg, out)
+    catalog = Path(catalog_dir) if catalog_dir else None
+    attachments, waivers, files = _manual_inputs(cfg, out_dir, catalog)
+    try:
+        period = Period.model_validate(shards[0].manifest["period"])
+    except (KeyError, ValueError):
+        _fail(f"{shards[0].path}: its manifest names no period")
+    runner = make_runner(cfg, _registry(), period, out_dir, catalog_dir=catalog, progress=_progress_printer(),
+                         attachments=attachments, waivers=waivers, files=files, shards=shards)
+    if catalog is not None or plan.get("catalog_digest"):
+        from evidence.runner import load_checked_catalog
+
+        if load_checked_catalog(runner.registry, catalog).digest != plan.get("catalog_digest"):
+            _fail(f"the catalog is not the one the shards of plan {shards[0].plan[:12]} ran with (--catalog)")
+    result = execute(runner)
+    assert result.bundle is not None
+    problems = verify(result.bundle)
+    if problems:
+        click.echo(f"the merged bundle does not verify: {problems[0]}", err=True)
+        sys.exit(EXIT_ERRORS)
+    click.echo(f"merged {len(shards)} shards of plan {shards[0].plan[:12]}")
+    sys.exit(record_and_alert(result, cfg, out_dir, report_run(result)))
+
+
+__all__ = ["merge_cmd"]

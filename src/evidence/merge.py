@@ -1,0 +1,169 @@
+"""Shard bundles: what `evidence run --shard K/N` writes, and how `evidence merge` checks them and
+takes their evidence in.
+
+A shard bundle holds the evidence records of the units its shard owns and a sealed manifest
+(every file's sha256) that says which shard of which plan it is:
+
+    <out>/shards/<plan digest, 12 characters>/shard-K-of-N-<run id>/
+      manifest.json  manifest.sha256  evidence/...
+
+`merge` takes the plan's shards only when they are all there, each exactly once, of one plan,
+and none altered; then their records go into one ordinary bundle, judged as one run is.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from evidence import __version__
+from evidence.bundle import BundleError, PartialBundle, file_sha256, load_manifest, verify
+from evidence.models import EvidenceRecord, iso, sha256_of, utc_now
+from evidence.records import EvidenceWriter
+from evidence.shards import Shard, plan_digest
+
+#: the manifest schema of a shard bundle
+SHARD_SCHEMA = "evidence.shard/1"
+
+
+class MergeError(Exception):
+    """Shards that cannot be merged, one line naming the shard (exit code 2)."""
+
+
+@dataclass(frozen=True)
+class ShardBundle:
+    path: Path
+    manifest: dict[str, Any]
+
+    @property
+    def shard(self) -> Shard:
+        info = self.manifest["shard"]
+        return Shard(int(info["index"]), int(info["count"]))
+
+    @property
+    def plan(self) -> str:
+        return str(self.manifest["shard"]["plan"])
+
+
+def shard_folder(out: Path, plan: str, shard: Shard, run_id: str) -> Path:
+    """Where a shard bundle goes: under `<out>/shards/<plan>/`, never among the run bundles."""
+    return out / "shards" / plan[:12] / f"{shard.name}-{run_id}"
+
+
+def find_shards(paths: Iterable[Path]) -> list[Path]:
+    """The shard bundles `paths` name: each is a shard bundle, or a folder holding them (a plan's
+    folder, or `<out>/shards`)."""
+    found: list[Path] = []
+    for path in paths:
+        if (path / "manifest.json").is_file():
+            found.append(path)
+            continue
+        inner = sorted(p.parent for p in path.rglob("manifest.json")) if path.is_dir() else []
+        if not inner:
+            raise MergeError(f"{path}: not a shard bundle, and holds none")
+        found.extend(inner)
+    return found
+
+
+def load_shards(paths: Sequence[Path]) -> list[ShardBundle]:
+    """The shard bundles of one plan, in shard order; a missing, repeated, foreign or altered
+    shard raises `MergeError` naming it."""
+    shards: list[ShardBundle] = []
+    for path in find_shards(paths):
+        try:
+            manifest = load_manifest(path)
+        except BundleError as exc:
+            raise MergeError(str(exc)) from None
+        if manifest.get("schema") != SHARD_SCHEMA or not isinstance(manifest.get("shard"), dict):
+            raise MergeError(f"{path}: not a shard bundle (its manifest is not {SHARD_SCHEMA})")
+        problems = verify(path)
+        if problems:
+            raise MergeError(f"{path}: altered since its shard sealed it ({problems[0]}); run that shard again")
+        shards.append(ShardBundle(path, manifest))
+    if not shards:
+        raise MergeError("no shard bundles given")
+    first = shards[0]
+    for other in shards[1:]:
+        if other.plan != first.plan or other.shard.count != first.shard.count:
+            raise MergeError(
+                f"{other.path}: shard {other.shard.index} of {other.shard.count} of plan {other.plan[:12]}, not of "
+                f"plan {first.plan[:12]} ({first.path}): the shards ran with different configurations, catalogs, "
+                "accounts or N"
+            )
+    by_index: dict[int, ShardBundle] = {}
+    for s in shards:
+        if s.shard.index in by_index:
+            raise MergeError(f"shard {s.shard.index} of {s.shard.count} given twice: {by_index[s.shard.index].path} "
+                             f"and {s.path}")
+        by_index[s.shard.index] = s
+    missing = [k for k in range(first.shard.count) if k not in by_index]
+    if missing:
+        raise MergeError(
+            f"plan {first.plan[:12]}: shard{'s' if len(missing) > 1 else ''} {', '.join(map(str, missing))} of "
+            f"{first.shard.count} missing; merge never makes a smaller bundle"
+        )
+    return [by_index[k] for k in range(first.shard.count)]
+
+
+def adopt(shards: Sequence[ShardBundle], writer: EvidenceWriter) -> tuple[dict[str, str | None], dict[str, int]]:
+    """Every shard's evidence records into `writer`'s bundle; returns each source's status (None:
+    collected by its shard) and the calls made per source, summed over the shards."""
+    status: dict[str, str | None] = {}
+    calls: dict[str, int] = {}
+    owner: dict[str, Path] = {}
+    for s in shards:
+        for source, text in s.manifest.get("scope", {}).get("sources", {}).items():
+            if text == "collected" or source not in status:
+                status[source] = None if text == "collected" else str(text).removeprefix("not collected: ")
+        for source, n in s.manifest.get("api_calls", {}).items():
+            calls[source] = calls.get(source, 0) + int(n)
+        for rel in sorted(r for r in s.manifest.get("files", {}) if r.startswith("evidence/")):
+            if rel in owner:
+                raise MergeError(f"{rel}: recorded by two shards ({owner[rel]} and {s.path}); the plan was not split "
+                                 "exactly")
+            owner[rel] = s.path
+            data = (s.path / rel).read_bytes()
+            writer.adopt(rel, EvidenceRecord.model_validate_json(data), data)
+    return status, calls
+
+
+def seal_shard(
+    runner: Any, catalog: Any, collectors: Mapping[str, Any], partial: PartialBundle,
+    run_id: str, started: Any, sources: Mapping[str, str | None], calls: Mapping[str, int], user_errors: list[str],
+) -> tuple[Path, dict[str, Any]]:
+    """Seal a sharded run's evidence as a shard bundle and move it into place: its folder and
+    manifest. `runner` is the `Runner` (its shard, config, period, out)."""
+    shard: Shard = runner.shard
+    config_digest = sha256_of(runner.config.public_dict())
+    accounts = sorted({a for c in collectors.values() for a in c.plan_inputs})
+    plan = plan_digest(config_digest, catalog.digest, accounts, shard.count)
+    manifest: dict[str, Any] = {
+        "schema": SHARD_SCHEMA,
+        "tool": {"name": "evidence", "version": __version__},
+        "run_id": run_id,
+        "period": runner.period.model_dump(mode="json"),
+        "started_at": iso(started),
+        "finished_at": iso(utc_now()),
+        "shard": {"index": shard.index, "count": shard.count, "plan": plan},
+        "plan": {"config_digest": config_digest, "catalog_digest": catalog.digest, "accounts": accounts},
+        "scope": {"sources": {k: ("collected" if v is None else f"not collected: {v}")
+                              for k, v in sorted(sources.items())}},
+        "api_calls": dict(calls),
+        "user_errors": user_errors,
+    }
+    partial.seal(manifest)
+    partial.final = shard_folder(runner.out, plan, shard, run_id)
+    partial.final.parent.mkdir(parents=True, exist_ok=True)
+    return partial.commit(), manifest
+
+
+def merged_from(shards: Sequence[ShardBundle]) -> list[dict[str, Any]]:
+    """What a merged bundle's manifest says of its shards: each one's run and manifest digest."""
+    return [{"shard": s.shard.index, "of": s.shard.count, "plan": s.plan, "run_id": s.manifest.get("run_id"),
+             "manifest_sha256": file_sha256(s.path / "manifest.json")} for s in shards]
+
+
+__all__ = ["SHARD_SCHEMA", "MergeError", "ShardBundle", "adopt", "find_shards", "load_shards", "merged_from",
+           "seal_shard", "shard_folder"]
