@@ -4,16 +4,20 @@ unsharded run, and a missing, repeated, foreign or altered shard stops the merge
 from __future__ import annotations
 
 import re
+import shutil
+from collections.abc import Iterator
 from pathlib import Path
 
 import boto3
 import pytest
+from moto import mock_aws
 
 from evidence.bundle import verify
 from evidence.config import parse_config
 from evidence.merge import MergeError, load_shards
 from evidence.registry import Registry
 from evidence.runner import Runner, RunResult
+from evidence.shard_store import download, upload
 from evidence.shards import Shard
 from tests.checks.awshelp import ACCOUNT, no_default_amis  # noqa: F401  (autouse)
 from tests.conftest import PERIOD
@@ -67,16 +71,27 @@ def _judged(result: RunResult) -> list[tuple[str, str, str, str, str]]:
     return sorted((f.control_id, f.check_id, f.resource_id, f.status.value, f.message) for f in result.iter_findings())
 
 
-@pytest.fixture
-def shards(mocked_aws: None, registry: Registry, tmp_path: Path) -> tuple[RunResult, list[Path]]:
-    _seed()
-    whole = _run(registry, tmp_path / "whole")
-    folders = []
-    for k in range(4):
-        part = _run(registry, tmp_path / "sharded", shard=Shard(k, 4))
-        assert part.bundle is not None and not part.user_errors
-        folders.append(part.bundle)
-    return whole, folders
+@pytest.fixture(scope="module")
+def shards(registry: Registry, tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[RunResult, list[Path]]]:
+    """One unsharded run and 4 shards of the same estate, made once for the module (moto stays
+    up for its tests; each test that alters a shard alters a copy)."""
+    tmp = tmp_path_factory.mktemp("shards")
+    with pytest.MonkeyPatch.context() as env, mock_aws():
+        for key in ("AWS_PROFILE", "AWS_ENDPOINT_URL"):
+            env.delenv(key, raising=False)
+        for key, value in {"AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing",
+                           "AWS_SESSION_TOKEN": "testing", "AWS_DEFAULT_REGION": "eu-west-2",
+                           "MOTO_EC2_LOAD_DEFAULT_AMIS": "false", "AWS_CONFIG_FILE": "/dev/null",
+                           "AWS_SHARED_CREDENTIALS_FILE": "/dev/null"}.items():
+            env.setenv(key, value)
+        _seed()
+        whole = _run(registry, tmp / "whole")
+        folders = []
+        for k in range(4):
+            part = _run(registry, tmp / "sharded", shard=Shard(k, 4))
+            assert part.bundle is not None and not part.user_errors
+            folders.append(part.bundle)
+        yield whole, folders
 
 
 def test_four_shards_merged_judge_as_one_unsharded_run(
@@ -100,7 +115,8 @@ def test_four_shards_merged_judge_as_one_unsharded_run(
 def test_a_missing_repeated_foreign_or_altered_shard_is_named(
     shards: tuple[RunResult, list[Path]], registry: Registry, tmp_path: Path
 ) -> None:
-    _, folders = shards
+    _, made = shards
+    folders = [Path(shutil.copytree(f, tmp_path / "copies" / f.parent.name / f.name)) for f in made]
     with pytest.raises(MergeError, match="shard 2 of 4 missing"):
         load_shards([folders[0], folders[1], folders[3]])
     with pytest.raises(MergeError, match=f"shard 1 of 4 given twice: {folders[1]} and {folders[1]}"):
@@ -115,3 +131,38 @@ def test_a_missing_repeated_foreign_or_altered_shard_is_named(
     record.write_bytes(bytes(data))
     with pytest.raises(MergeError, match=f"{folders[2]}: altered since its shard sealed it"):
         load_shards(folders)
+
+
+def test_shards_on_s3_merge_to_the_same_findings_as_from_folders(
+    shards: tuple[RunResult, list[Path]], registry: Registry, tmp_path: Path
+) -> None:
+    _, folders = shards
+    boto3.client("s3", region_name="us-east-1").create_bucket(Bucket="evidence-shards")
+    urls = [upload(f, "s3://evidence-shards/q4") for f in folders]
+    assert urls[0] == f"s3://evidence-shards/q4/{folders[0].parent.name}/{folders[0].name}"
+    found = download("s3://evidence-shards/q4", tmp_path / "copies")
+    assert [url for url, _ in found] == urls
+    from_s3 = load_shards([local for _, local in found], {local: url for url, local in found})
+    from_folders = load_shards(folders)
+    assert [s.label for s in from_s3] == urls
+    a = _run(registry, tmp_path / "merged-s3", shards=from_s3)
+    b = _run(registry, tmp_path / "merged-folders", shards=from_folders)
+    assert _judged(a) == _judged(b)
+    assert a.bundle is not None and b.bundle is not None
+    assert _calls(a.bundle) == _calls(b.bundle)
+
+
+def test_a_shard_whose_manifest_never_reached_s3_does_not_count(
+    shards: tuple[RunResult, list[Path]], tmp_path: Path
+) -> None:
+    _, folders = shards
+    s3 = boto3.client("s3", region_name="us-east-1")
+    s3.create_bucket(Bucket="evidence-half")
+    for f in folders:
+        upload(f, "s3://evidence-half/q4")
+    plan_folder = f"{folders[3].parent.name}/{folders[3].name}"
+    s3.delete_object(Bucket="evidence-half", Key=f"q4/{plan_folder}/manifest.json")  # died before its last upload
+    found = download("s3://evidence-half/q4", tmp_path / "copies")
+    assert len(found) == 3
+    with pytest.raises(MergeError, match="shard 3 of 4 missing"):
+        load_shards([local for _, local in found])

@@ -36,6 +36,12 @@ class MergeError(Exception):
 class ShardBundle:
     path: Path
     manifest: dict[str, Any]
+    #: where it came from, when not from `path` itself (its S3 location): what messages name
+    origin: str = ""
+
+    @property
+    def label(self) -> str:
+        return self.origin or str(self.path)
 
     @property
     def shard(self) -> Shard:
@@ -67,36 +73,38 @@ def find_shards(paths: Iterable[Path]) -> list[Path]:
     return found
 
 
-def load_shards(paths: Sequence[Path]) -> list[ShardBundle]:
+def load_shards(paths: Sequence[Path], origins: Mapping[Path, str] | None = None) -> list[ShardBundle]:
     """The shard bundles of one plan, in shard order; a missing, repeated, foreign or altered
-    shard raises `MergeError` naming it."""
+    shard raises `MergeError` naming it (by its `origins` entry when it has one: an S3 copy is
+    named by its S3 location)."""
     shards: list[ShardBundle] = []
     for path in find_shards(paths):
+        name = (origins or {}).get(path, str(path))
         try:
             manifest = load_manifest(path)
         except BundleError as exc:
-            raise MergeError(str(exc)) from None
+            raise MergeError(f"{name}: {exc}") from None
         if manifest.get("schema") != SHARD_SCHEMA or not isinstance(manifest.get("shard"), dict):
-            raise MergeError(f"{path}: not a shard bundle (its manifest is not {SHARD_SCHEMA})")
+            raise MergeError(f"{name}: not a shard bundle (its manifest is not {SHARD_SCHEMA})")
         problems = verify(path)
         if problems:
-            raise MergeError(f"{path}: altered since its shard sealed it ({problems[0]}); run that shard again")
-        shards.append(ShardBundle(path, manifest))
+            raise MergeError(f"{name}: altered since its shard sealed it ({problems[0]}); run that shard again")
+        shards.append(ShardBundle(path, manifest, (origins or {}).get(path, "")))
     if not shards:
         raise MergeError("no shard bundles given")
     first = shards[0]
     for other in shards[1:]:
         if other.plan != first.plan or other.shard.count != first.shard.count:
             raise MergeError(
-                f"{other.path}: shard {other.shard.index} of {other.shard.count} of plan {other.plan[:12]}, not of "
-                f"plan {first.plan[:12]} ({first.path}): the shards ran with different configurations, catalogs, "
+                f"{other.label}: shard {other.shard.index} of {other.shard.count} of plan {other.plan[:12]}, not of "
+                f"plan {first.plan[:12]} ({first.label}): the shards ran with different configurations, catalogs, "
                 "accounts or N"
             )
     by_index: dict[int, ShardBundle] = {}
     for s in shards:
         if s.shard.index in by_index:
-            raise MergeError(f"shard {s.shard.index} of {s.shard.count} given twice: {by_index[s.shard.index].path} "
-                             f"and {s.path}")
+            raise MergeError(f"shard {s.shard.index} of {s.shard.count} given twice: {by_index[s.shard.index].label} "
+                             f"and {s.label}")
         by_index[s.shard.index] = s
     missing = [k for k in range(first.shard.count) if k not in by_index]
     if missing:
@@ -112,7 +120,7 @@ def adopt(shards: Sequence[ShardBundle], writer: EvidenceWriter) -> tuple[dict[s
     collected by its shard) and the calls made per source, summed over the shards."""
     status: dict[str, str | None] = {}
     calls: dict[str, int] = {}
-    owner: dict[str, Path] = {}
+    owner: dict[str, str] = {}
     for s in shards:
         for source, text in s.manifest.get("scope", {}).get("sources", {}).items():
             if text == "collected" or source not in status:
@@ -121,9 +129,9 @@ def adopt(shards: Sequence[ShardBundle], writer: EvidenceWriter) -> tuple[dict[s
             calls[source] = calls.get(source, 0) + int(n)
         for rel in sorted(r for r in s.manifest.get("files", {}) if r.startswith("evidence/")):
             if rel in owner:
-                raise MergeError(f"{rel}: recorded by two shards ({owner[rel]} and {s.path}); the plan was not split "
-                                 "exactly")
-            owner[rel] = s.path
+                raise MergeError(f"{rel}: recorded by two shards ({owner[rel]} and {s.label}); the plan was not "
+                                 "split exactly")
+            owner[rel] = s.label
             data = (s.path / rel).read_bytes()
             writer.adopt(rel, EvidenceRecord.model_validate_json(data), data)
     return status, calls
@@ -162,7 +170,7 @@ def seal_shard(
 def merged_from(shards: Sequence[ShardBundle]) -> list[dict[str, Any]]:
     """What a merged bundle's manifest says of its shards: each one's run and manifest digest."""
     return [{"shard": s.shard.index, "of": s.shard.count, "plan": s.plan, "run_id": s.manifest.get("run_id"),
-             "manifest_sha256": file_sha256(s.path / "manifest.json")} for s in shards]
+             "from": s.label, "manifest_sha256": file_sha256(s.path / "manifest.json")} for s in shards]
 
 
 __all__ = ["SHARD_SCHEMA", "MergeError", "ShardBundle", "adopt", "find_shards", "load_shards", "merged_from",

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import sys
+import tempfile
 from pathlib import Path
+from typing import NoReturn
 
 import click
 
@@ -25,19 +27,37 @@ from evidence.pipeline import make_runner
 
 
 @click.command(name="merge")
-@click.argument("partials", nargs=-1, required=True, type=click.Path(path_type=Path))
+@click.argument("partials", nargs=-1, required=True)
 @click.option("--config", "config_path", default=None, help="The configuration the shards ran with.")
 @click.option("--out", default=None, help="Output folder (default: [bundle] out, else ./evidence-out).")
 @click.option("--catalog", "catalog_dir", default=None, type=click.Path(file_okay=False), help="Catalog folder.")
-def merge_cmd(partials: tuple[Path, ...], config_path: str | None, out: str | None, catalog_dir: str | None) -> None:
-    """Judge a plan's shard bundles (PARTIALS: the shard folders, or a folder holding them) as
-    one run: every shard must be there once, of one plan, unaltered. The merged bundle is
-    verified, reported on, recorded in the history and checked for drift like any run's."""
-    from evidence.merge import MergeError, load_shards
+def merge_cmd(partials: tuple[str, ...], config_path: str | None, out: str | None, catalog_dir: str | None) -> None:
+    """Judge a plan's shard bundles as one run. PARTIALS are shard folders, folders holding
+    them, or an S3 prefix the shards were written to (s3://bucket/prefix: every shard whose
+    manifest is there). Every shard must be there once, of one plan, unaltered. The merged
+    bundle is verified, reported on, recorded in the history and checked for drift like any
+    run's."""
+    with tempfile.TemporaryDirectory(prefix="evidence-merge-") as scratch:
+        _merge(partials, Path(scratch), config_path, out, catalog_dir)
 
+
+def _merge(partials: tuple[str, ...], scratch: Path, config_path: str | None, out: str | None,
+           catalog_dir: str | None) -> NoReturn:
+    from evidence.merge import MergeError, load_shards
+    from evidence.shard_store import StoreError, download, is_s3
+
+    folders: list[Path] = []
+    origins: dict[Path, str] = {}
     try:
-        shards = load_shards(partials)
-    except MergeError as exc:
+        for n, given in enumerate(partials):
+            if is_s3(given):
+                for url, local in download(given, scratch / str(n)):
+                    folders.append(local)
+                    origins[local] = url
+            else:
+                folders.append(Path(given))
+        shards = load_shards(folders, origins)
+    except (MergeError, StoreError) as exc:
         _fail(str(exc))
     cfg = _config(config_path)
     plan = shards[0].manifest.get("plan", {})
@@ -50,14 +70,18 @@ def merge_cmd(partials: tuple[Path, ...], config_path: str | None, out: str | No
     try:
         period = Period.model_validate(shards[0].manifest["period"])
     except (KeyError, ValueError):
-        _fail(f"{shards[0].path}: its manifest names no period")
+        _fail(f"{shards[0].label}: its manifest names no period")
     runner = make_runner(cfg, _registry(), period, out_dir, catalog_dir=catalog, progress=_progress_printer(),
                          attachments=attachments, waivers=waivers, files=files, shards=shards)
-    if catalog is not None or plan.get("catalog_digest"):
-        from evidence.runner import load_checked_catalog
+    from evidence.catalog import CatalogError
+    from evidence.runner import load_checked_catalog
 
-        if load_checked_catalog(runner.registry, catalog).digest != plan.get("catalog_digest"):
-            _fail(f"the catalog is not the one the shards of plan {shards[0].plan[:12]} ran with (--catalog)")
+    try:
+        digest = load_checked_catalog(runner.registry, catalog).digest
+    except CatalogError as exc:
+        _fail(str(exc))
+    if digest != plan.get("catalog_digest"):
+        _fail(f"the catalog is not the one the shards of plan {shards[0].plan[:12]} ran with (--catalog)")
     result = execute(runner)
     assert result.bundle is not None
     problems = verify(result.bundle)

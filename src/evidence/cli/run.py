@@ -56,9 +56,11 @@ def run(
     With --shard K/N, collect only shard K's part of the work into a shard bundle under
     OUT/shards/; `evidence merge` judges the plan's shards as one run."""
     cfg = _config(config_path)
-    out_dir = _out_dir(cfg, out)
     if shard is not None:
-        _run_shard(cfg, out_dir, shard, period, only, catalog_dir)
+        _run_shard(cfg, out, shard, period, only, catalog_dir)
+    if out is not None and out.startswith("s3://"):
+        _fail(f"--out {out}: only a shard (--shard K/N) is written to S3; a run, or a merge, writes to a folder")
+    out_dir = _out_dir(cfg, out)
     attachments, waivers, files = _manual_inputs(cfg, out_dir, Path(catalog_dir) if catalog_dir else None)
     runner = make_runner(
         cfg,
@@ -77,20 +79,34 @@ def run(
 
 
 def _run_shard(
-    cfg: Config, out_dir: Path, text: str, period: str | None, only: str | None, catalog_dir: str | None
+    cfg: Config, out: str | None, text: str, period: str | None, only: str | None, catalog_dir: str | None
 ) -> NoReturn:
+    import tempfile
+
+    from evidence.shard_store import S3Location, StoreError, is_s3, upload
     from evidence.shards import ShardError, parse_shard
 
     try:
         spec = parse_shard(text)
-    except ShardError as exc:
+        if out is not None and is_s3(out):
+            S3Location.parse(out)
+    except (ShardError, StoreError) as exc:
         _fail(str(exc))
-    runner = make_runner(cfg, _registry(), _period(period), out_dir, only=_split(only),
-                         catalog_dir=Path(catalog_dir) if catalog_dir else None, progress=_progress_printer(),
-                         shard=spec)
-    result = execute(runner)
+    with tempfile.TemporaryDirectory(prefix="evidence-shard-") as scratch:
+        # to S3: sealed in a scratch folder, then uploaded with its manifest last
+        out_dir = Path(scratch) if out is not None and is_s3(out) else _out_dir(cfg, out)
+        runner = make_runner(cfg, _registry(), _period(period), out_dir, only=_split(only),
+                             catalog_dir=Path(catalog_dir) if catalog_dir else None, progress=_progress_printer(),
+                             shard=spec)
+        result = execute(runner)
+        where = str(result.bundle)
+        if out is not None and is_s3(out) and result.bundle is not None:
+            try:
+                where = upload(result.bundle, out)
+            except StoreError as exc:
+                _fail(str(exc))
     records = sum(result.api_calls.values())
-    click.echo(f"{spec.name.replace('-', ' ')}: {records} evidence records in {result.bundle}")
+    click.echo(f"{spec.name.replace('-', ' ')}: {records} evidence records in {where}")
     for line in result.user_errors + result.plugin_errors:
         click.echo(f"  {line}", err=True)
     sys.exit(EXIT_USAGE if result.user_errors else EXIT_ERRORS if result.plugin_errors else 0)
