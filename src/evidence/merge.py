@@ -123,8 +123,10 @@ def adopt(shards: Sequence[ShardBundle], writer: EvidenceWriter) -> tuple[dict[s
     owner: dict[str, str] = {}
     for s in shards:
         for source, text in s.manifest.get("scope", {}).get("sources", {}).items():
-            if text == "collected" or source not in status:
-                status[source] = None if text == "collected" else str(text).removeprefix("not collected: ")
+            reason = None if text == "collected" else str(text).removeprefix("not collected: ")
+            # the shard that owns a source says how it went; the others only that it was not theirs
+            if source not in status or (status[source] or "").startswith("collected by shard"):
+                status[source] = reason
         for source, n in s.manifest.get("api_calls", {}).items():
             calls[source] = calls.get(source, 0) + int(n)
         for rel in sorted(r for r in s.manifest.get("files", {}) if r.startswith("evidence/")):
@@ -146,7 +148,8 @@ def seal_shard(
     shard: Shard = runner.shard
     config_digest = sha256_of(runner.config.public_dict())
     accounts = sorted({a for c in collectors.values() for a in c.plan_inputs})
-    plan = plan_digest(config_digest, catalog.digest, accounts, shard.count)
+    only = sorted(runner.only) if runner.only is not None else None
+    plan = plan_digest(config_digest, catalog.digest, accounts, shard.count, only)
     manifest: dict[str, Any] = {
         "schema": SHARD_SCHEMA,
         "tool": {"name": "evidence", "version": __version__},
@@ -155,7 +158,8 @@ def seal_shard(
         "started_at": iso(started),
         "finished_at": iso(utc_now()),
         "shard": {"index": shard.index, "count": shard.count, "plan": plan},
-        "plan": {"config_digest": config_digest, "catalog_digest": catalog.digest, "accounts": accounts},
+        "plan": {"config_digest": config_digest, "catalog_digest": catalog.digest, "accounts": accounts,
+                 "only": only},
         "scope": {"sources": {k: ("collected" if v is None else f"not collected: {v}")
                               for k, v in sorted(sources.items())}},
         "api_calls": dict(calls),

@@ -297,6 +297,8 @@ class Runner:
         writer = EvidenceWriter(partial.tmp)
         if self.shards:  # a merge: the shards' evidence, nothing collected
             source_status, calls = adopt(self.shards, writer)
+            if "manual" in sources:
+                source_status["manual"] = None
             user_errors: list[str] = []
         else:
             collectors, source_status = self._collectors(sources)

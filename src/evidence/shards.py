@@ -95,9 +95,13 @@ def assign(units: Iterable[tuple[str, float, bool]], count: int) -> dict[str, in
     return plan
 
 
-def plan_digest(config_digest: str, catalog_digest: str, accounts: Iterable[str], count: int) -> str:
-    """What every shard of one plan shares: the configuration, the catalog, the accounts and N."""
-    doc = {"config": config_digest, "catalog": catalog_digest, "accounts": sorted(set(accounts)), "count": count}
+def plan_digest(
+    config_digest: str, catalog_digest: str, accounts: Iterable[str], count: int, only: Iterable[str] | None = None
+) -> str:
+    """What every shard of one plan shares: the configuration, the catalog, the accounts, N and
+    the sources it is limited to (`--only`)."""
+    doc = {"config": config_digest, "catalog": catalog_digest, "accounts": sorted(set(accounts)), "count": count,
+           "only": None if only is None else sorted(set(only))}
     return hashlib.sha256(json.dumps(doc, sort_keys=True).encode("utf-8")).hexdigest()
 
 

@@ -71,8 +71,10 @@ def _merge(partials: tuple[str, ...], scratch: Path, config_path: str | None, ou
         period = Period.model_validate(shards[0].manifest["period"])
     except (KeyError, ValueError):
         _fail(f"{shards[0].label}: its manifest names no period")
+    only = plan.get("only")  # the sources the shards were limited to (--only), and so the merge
     runner = make_runner(cfg, _registry(), period, out_dir, catalog_dir=catalog, progress=_progress_printer(),
-                         attachments=attachments, waivers=waivers, files=files, shards=shards)
+                         attachments=attachments, waivers=waivers, files=files, shards=shards,
+                         only=set(only) if isinstance(only, list) else None)
     from evidence.catalog import CatalogError
     from evidence.runner import load_checked_catalog
 
