@@ -45,6 +45,9 @@ for _command in (run, demo, evaluate_cmd, verify_cmd, report_cmd, export_cmd, di
 
 
 def main() -> None:
+    from evidence.memory import limit_malloc_arenas
+
+    limit_malloc_arenas()  # before any thread: the collectors' threads would each get an arena
     cli(prog_name="evidence")
 
 
