@@ -6,6 +6,9 @@ from __future__ import annotations
 import dataclasses
 import json
 import shutil
+import signal
+import subprocess
+import sys
 import tempfile
 from collections.abc import Mapping
 from datetime import UTC, date, datetime
@@ -14,7 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from evidence.catalog import default_templates_dir
-from evidence.reports.content import BundleContent
+from evidence.reports.content import BundleContent, ReportError
 from evidence.reports.context import build_view
 from evidence.reports.templates import _truncate_pdf
 from evidence.reports.views import Row
@@ -88,10 +91,24 @@ def report_data(content: BundleContent) -> dict[str, Any]:
     return data
 
 
-def render_pdf(content: BundleContent, *, templates: Path | None = None) -> bytes:
-    """`report.pdf`, compiled by Typst from `report.typ` and the view as JSON, fetching nothing."""
-    import typst
+def _signal_name(number: int) -> str:
+    try:
+        return signal.Signals(number).name
+    except ValueError:
+        return f"signal {number}"
 
+
+#: the command that typesets, given a request file (`evidence.typst_child`): a process of its own
+TYPESETTER = (sys.executable, "-m", "evidence.typst_child")
+#: how long a typesetting may take before it is stopped and the report counted as failed
+TIMEOUT_SECONDS = 600
+
+
+def render_pdf(content: BundleContent, *, templates: Path | None = None) -> bytes:
+    """`report.pdf`, compiled by Typst from `report.typ` and the view as JSON, fetching nothing.
+
+    Typst runs in a process of its own (`TYPESETTER`): if it crashes, even by a signal, this
+    raises `ReportError` saying so, and the run goes on without the PDF."""
     data = report_data(content)
     source = (templates or default_templates_dir()) / TEMPLATE
     with tempfile.TemporaryDirectory(prefix="evidence-pdf-") as tmp:
@@ -99,9 +116,18 @@ def render_pdf(content: BundleContent, *, templates: Path | None = None) -> byte
         shutil.copyfile(source, root / TEMPLATE)
         (root / "data.json").write_text(json.dumps(data, ensure_ascii=False), encoding="utf-8")
         fonts = _font_dirs()
-        pdf: bytes = typst.compile(
-            str(root / TEMPLATE), root=str(root), format="pdf", sys_inputs={"data": "data.json"},
-            font_paths=[str(f) for f in fonts], ignore_system_fonts=bool(fonts),
-            timestamp=_timestamp(data["meta"]), pdf_tags=False,
-        )
-    return pdf
+        request = {"input": str(root / TEMPLATE), "root": str(root), "output": str(root / "report.pdf"),
+                   "inputs": {"data": "data.json"}, "font_paths": [str(f) for f in fonts],
+                   "ignore_system_fonts": bool(fonts), "timestamp": _timestamp(data["meta"]).isoformat()}
+        (root / "request.json").write_text(json.dumps(request), encoding="utf-8")
+        try:
+            done = subprocess.run([*TYPESETTER, str(root / "request.json")], capture_output=True,
+                                  timeout=TIMEOUT_SECONDS, check=False)
+        except subprocess.TimeoutExpired:
+            raise ReportError(f"Typst did not finish within {TIMEOUT_SECONDS} s") from None
+        if done.returncode != 0:
+            said = done.stderr.decode("utf-8", errors="replace").strip().splitlines()
+            how = (f"crashed ({_signal_name(-done.returncode)})" if done.returncode < 0
+                   else f"failed (exit {done.returncode})")
+            raise ReportError(f"Typst {how}{': ' + said[-1] if said else ''}")
+        return (root / "report.pdf").read_bytes()
