@@ -102,15 +102,72 @@ class PartialBundle:
         shutil.rmtree(self.tmp, ignore_errors=True)
 
 
+#: the largest manifest read (a manifest of a million files is about 200 MB; this is a bound
+#: against a hostile one, not a limit any real bundle comes near)
+MAX_MANIFEST_BYTES = 512 * 2**20
+
+
+def _unique_keys(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    for key, value in pairs:
+        if key in out:
+            raise ValueError(f"{key!r} is written twice")
+        out[key] = value
+    return out
+
+
+def parse_manifest(raw: bytes) -> dict[str, Any]:
+    """A manifest's JSON: an object whose `files` is an object, with no key written twice
+    (JSON readers keep the last of two, so a duplicate could hide a file's true hash); a
+    document nested too deeply for the reader is refused, not a crash. ValueError otherwise."""
+    if len(raw) > MAX_MANIFEST_BYTES:
+        raise ValueError(f"{len(raw)} bytes, more than any manifest ({MAX_MANIFEST_BYTES} bytes)")
+    try:
+        data = json.loads(raw, object_pairs_hook=_unique_keys)
+    except RecursionError:
+        raise ValueError("nested too deeply to be a manifest") from None
+    if not isinstance(data, dict) or not isinstance(data.get("files"), dict):
+        raise ValueError("not a manifest (no files object)")
+    return data
+
+
 def load_manifest(bundle: Path) -> dict[str, Any]:
     path = bundle / MANIFEST
+    if path.is_symlink():
+        raise BundleError(f"{path}: a symbolic link; a bundle holds only regular files")
     try:
-        data: dict[str, Any] = json.loads(path.read_text(encoding="utf-8"))
+        return parse_manifest(path.read_bytes())
     except FileNotFoundError:
         raise BundleError(f"{bundle}: not a bundle (no {MANIFEST})") from None
-    except (OSError, ValueError) as exc:
+    except (OSError, ValueError, UnicodeDecodeError) as exc:
         raise BundleError(f"{path}: unreadable manifest ({exc})") from None
-    return data
+
+
+def not_a_bundle(bundle: Path) -> str | None:
+    """Why `bundle` is not a bundle at all (no folder, no manifest, a manifest that is not one),
+    or None: a different thing from a bundle that was altered."""
+    if not bundle.is_dir() or bundle.is_symlink():
+        return f"{bundle}: not a bundle (not a folder)"
+    try:
+        load_manifest(bundle)
+    except BundleError as exc:
+        return str(exc)
+    return None
+
+
+def _escapes(rel: str) -> bool:
+    path = Path(rel)
+    return path.is_absolute() or ".." in path.parts or rel != path.as_posix() or rel in ("", ".")
+
+
+def _links(root: Path) -> list[str]:
+    """Every symbolic link under `root`, never followed."""
+    found: list[str] = []
+    for folder, dirs, files in os.walk(root, followlinks=False):
+        for name in dirs + files:
+            if os.path.islink(os.path.join(folder, name)):
+                found.append(Path(folder, name).relative_to(root).as_posix())
+    return sorted(found)
 
 
 def verify(bundle: Path, verify_signature: Any = None) -> list[str]:
@@ -119,8 +176,12 @@ def verify(bundle: Path, verify_signature: Any = None) -> list[str]:
     `verify_signature(manifest_bytes, signature_bytes)` returns an error string or None.
     """
     problems: list[str] = []
-    if not bundle.is_dir():
+    if not bundle.is_dir() or bundle.is_symlink():
         return [f"{bundle}: not a folder"]
+    links = _links(bundle)
+    if links:
+        # never read through one: a link could point anywhere on the machine
+        return [f"{rel}: a symbolic link; a bundle holds only regular files" for rel in links]
     manifest_path = bundle / MANIFEST
     if not manifest_path.is_file():
         return [f"{MANIFEST}: missing"]
@@ -133,10 +194,12 @@ def verify(bundle: Path, verify_signature: Any = None) -> list[str]:
         if not stated or stated[0] != hashlib.sha256(raw).hexdigest():
             problems.append(f"{MANIFEST}: sha256 does not match {MANIFEST_DIGEST} (one of them was altered)")
     try:
-        manifest = json.loads(raw)
-        files: dict[str, dict[str, Any]] = manifest["files"]
-    except (ValueError, KeyError, TypeError):
-        return [*problems, f"{MANIFEST}: not a valid manifest"]
+        files: dict[str, dict[str, Any]] = parse_manifest(raw)["files"]
+    except (ValueError, UnicodeDecodeError) as exc:
+        return [*problems, f"{MANIFEST}: not a valid manifest ({exc})"]
+    escaping = sorted(rel for rel in files if _escapes(rel))
+    if escaping:
+        return [*problems, *(f"{rel}: listed in the manifest with a path outside the bundle" for rel in escaping)]
     if verify_signature is not None:
         sig_path = bundle / SIGNATURE
         if not sig_path.is_file():
@@ -153,6 +216,8 @@ def verify(bundle: Path, verify_signature: Any = None) -> list[str]:
     for rel in sorted(set(files) & present):
         p = bundle / rel
         meta = files[rel]
-        if p.stat().st_size != meta.get("size") or file_sha256(p) != meta.get("sha256"):
+        if not isinstance(meta, dict):
+            problems.append(f"{rel}: its manifest entry is not a sha256 and size")
+        elif p.stat().st_size != meta.get("size") or file_sha256(p) != meta.get("sha256"):
             problems.append(f"{rel}: sha256 mismatch (altered since the bundle was sealed)")
     return problems

@@ -8,6 +8,8 @@ from typing import TYPE_CHECKING
 
 import click
 
+from evidence.exit_codes import EXIT_FAIL
+
 if TYPE_CHECKING:
     pass
 from evidence.cli.common import (
@@ -30,6 +32,7 @@ def diff_cmd(a: str, b: str, config_path: str | None, out: str | None, max_field
     """What changed from run A to run B: verdicts, findings new/resolved/changed, and for a
     changed finding the evidence fields that differ. A and B are bundle folders or run ids
     (or `latest`, `baseline`, a unique prefix) recorded in the output folder's history."""
+    from evidence.bundle import not_a_bundle, verify
     from evidence.history import (
         DriftError,
         History,
@@ -40,16 +43,29 @@ def diff_cmd(a: str, b: str, config_path: str | None, out: str | None, max_field
         snapshot_from_bundle,
     )
 
+    def checked(bundle: Path) -> Path:
+        """A bundle diff may read: a bundle (exit 2 otherwise), and intact (exit 1 otherwise)."""
+        reason = not_a_bundle(bundle)
+        if reason is not None:
+            _fail(reason)
+        problems = verify(bundle)
+        if problems:
+            for problem in problems:
+                click.echo(f"MISMATCH {bundle}: {problem}", err=True)
+            click.echo(f"{bundle}: does not verify; not compared", err=True)
+            sys.exit(EXIT_FAIL)
+        return bundle
+
     def resolve(ref: str) -> tuple[Snapshot, Path | None]:
         path = Path(ref)
         if path.is_dir():
-            return snapshot_from_bundle(path), path
+            return snapshot_from_bundle(checked(path)), path
         out_dir = _out_dir(_config(config_path), out)
         with History.open(out_dir, create=False) as history:
             info = history.find(ref)
             bundle = Path(info.bundle) if Path(info.bundle).is_absolute() else out_dir / info.bundle
             if (bundle / "manifest.json").is_file():
-                return snapshot_from_bundle(bundle), bundle
+                return snapshot_from_bundle(checked(bundle)), bundle
             click.echo(f"evidence: warning: bundle {bundle} not found; evidence records not compared", err=True)
             return history.snapshot(info), None
 

@@ -158,6 +158,11 @@ def evaluate_cmd(bundle: Path, output: Path | None, no_verify: bool) -> None:
     The bundle is verified first: re-judging altered evidence proves nothing."""
     if is_period_bundle(bundle):
         _evaluate_period(bundle, no_verify)
+    from evidence.bundle import not_a_bundle
+
+    reason = not_a_bundle(bundle)
+    if reason is not None:
+        _fail(reason)
     if not no_verify:
         problems = verify(bundle)
         if problems:
@@ -207,10 +212,13 @@ def evaluate_cmd(bundle: Path, output: Path | None, no_verify: bool) -> None:
 def verify_cmd(bundle: Path, public_key: Path | None) -> None:
     """Check every file's hash against the manifest, and with --public-key the signature;
     exit 1 naming each file or signature that is wrong."""
-    from evidence.bundle import SIGNATURE, load_manifest
+    from evidence.bundle import SIGNATURE, load_manifest, not_a_bundle
     from evidence.reports import manifest_content_digest
     from evidence.signing import KeyFileError, fingerprint, load_public_key, signature_check
 
+    reason = not_a_bundle(bundle)
+    if reason is not None:  # exit 2: not a bundle at all, which is not the same as an altered one (exit 1)
+        _fail(reason)
     check = None
     if public_key is not None:
         try:

@@ -23,7 +23,15 @@ from typing import Any
 import ijson
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from evidence.bundle import MANIFEST, MANIFEST_DIGEST, SIGNATURE, BundleError, file_sha256, load_manifest
+from evidence.bundle import (
+    MANIFEST,
+    MANIFEST_DIGEST,
+    SIGNATURE,
+    BundleError,
+    file_sha256,
+    load_manifest,
+    verify,
+)
 from evidence.checks.base import Check
 from evidence.judge import Judging, read_findings
 from evidence.models import ControlVerdict, Finding, sha256_of
@@ -135,6 +143,12 @@ def _input_hashes(root: Path, digest: Callable[[Path], str]) -> dict[str, str]:
     return out
 
 
+def _about_a_report(problem: str) -> bool:
+    rel, _, what = problem.partition(": ")
+    return rel in REPORT_FILES and what in ("listed in the manifest but missing",
+                                            "sha256 mismatch (altered since the bundle was sealed)")
+
+
 def load_bundle(
     root: Path, metadata: Mapping[str, Any] | None = None, *, digest: Callable[[Path], str] = file_sha256
 ) -> BundleContent:
@@ -142,24 +156,24 @@ def load_bundle(
     without it the sealed manifest is read and every input file must match it. `digest` hashes
     a file (a bundle being written passes its own, which remembers what it hashed for the
     manifest)."""
-    hashes = _input_hashes(root, digest)
     if metadata is None:
+        # a stored bundle is untrusted: verified whole (links, paths, duplicates, hashes) before
+        # any file of it is read, and the manifest's hashes are then the inputs' hashes
+        # the reports themselves are outputs: one missing or rendered again is no reason to refuse
+        problems = [p for p in verify(root) if not _about_a_report(p)]
+        if problems:
+            raise ReportError(
+                f"{root}: does not verify ({'; '.join(problems[:5])}{'; ...' if len(problems) > 5 else ''}); run "
+                "evidence verify, reports are not rendered from an altered bundle"
+            )
         try:
             manifest = load_manifest(root)
         except BundleError as exc:
             raise ReportError(str(exc)) from None
-        listed: dict[str, Any] = manifest.get("files", {})
-        altered = sorted(
-            rel for rel in set(hashes) | {r for r in listed if r not in _NOT_INPUTS}
-            if rel not in listed or rel not in hashes or listed[rel].get("sha256") != hashes[rel]
-        )
-        if altered:
-            raise ReportError(
-                f"{root}: {len(altered)} file(s) do not match the manifest ({', '.join(altered[:5])}"
-                f"{', ...' if len(altered) > 5 else ''}); run evidence verify, reports are not rendered "
-                "from an altered bundle"
-            )
+        hashes = {rel: str(m["sha256"]) for rel, m in sorted(manifest["files"].items()) if rel not in _NOT_INPUTS}
         metadata = manifest
+    else:
+        hashes = _input_hashes(root, digest)
     meta = {k: v for k, v in metadata.items() if k != "files"}
     try:
         verdicts = [ControlVerdict.model_validate(v) for v in _read_json(root, "controls.json")]
