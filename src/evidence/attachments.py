@@ -113,8 +113,12 @@ def attach(
     store = out / STORE
     files = store / "files"
     records = store / "records"
-    files.mkdir(parents=True, exist_ok=True)
-    records.mkdir(parents=True, exist_ok=True)
+    try:
+        files.mkdir(parents=True, exist_ok=True)
+        records.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:  # --out is a file, or a folder that may not be written
+        raise AttachmentError(f"{out}: cannot keep attachments there ({exc.strerror or exc}); --out names the "
+                              "output folder") from None
     try:
         digest = file_digest(source)
         name = f"{digest}-{safe_name(source.name)}"
@@ -164,8 +168,8 @@ def load_attachments(out: Path, *, verify: bool = True) -> list[StoredAttachment
             att = Attachment.model_validate(data["attachment"])
             file = (out / STORE / str(data["file"])).resolve()
             original = str(data.get("original_name", ""))
-        except (OSError, ValueError, KeyError, TypeError, ValidationError) as exc:
-            raise AttachmentError(f"{path}: unreadable attachment record ({exc})".replace("\n", " ")) from None
+        except (OSError, ValueError, KeyError, TypeError, ValidationError, RecursionError) as exc:
+            raise AttachmentError(f"{path}: unreadable attachment record ({exc})".replace("\n", " ")[:500]) from None
         if not file.is_relative_to((out / STORE).resolve()):
             raise AttachmentError(f"{path}: its file lies outside the attachment store")
         if not file.is_file():

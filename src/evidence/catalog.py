@@ -39,8 +39,12 @@ class ManualRequirement(_Model):
     valid_for_days: int = Field(gt=0)
 
 
+#: a control id: letters, digits and dashes, as in ENC-TRANSIT (it names files and anchors)
+CONTROL_ID = r"^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$"
+
+
 class Control(_Model):
-    id: str
+    id: str = Field(pattern=CONTROL_ID)
     title: str
     statement: str = Field(min_length=1)
     section: str = ""
@@ -91,6 +95,10 @@ def load_catalog(directory: Path | None = None) -> Catalog:
         try:
             data = tomllib.loads(path.read_text(encoding="utf-8"))
             control = Control.model_validate(data)
+        except (OSError, UnicodeDecodeError) as exc:
+            raise CatalogError(f"{path}: cannot read as UTF-8 text ({exc})") from None
+        except RecursionError:
+            raise CatalogError(f"{path}: nested too deeply to be a control") from None
         except tomllib.TOMLDecodeError as exc:
             raise CatalogError(f"{path}: not valid TOML ({exc})") from None
         except ValidationError as exc:

@@ -58,8 +58,8 @@ CORE_KEYS = frozenset({"alerts", "bundle", "controls"})
 
 class AlertsConfig(_Section):
     urls: list[str] = Field(default_factory=list)
-    warn_days: int = Field(default=14, ge=0)
-    repeat_after_days: int = Field(default=7, ge=0)
+    warn_days: int = Field(default=14, ge=0, le=36500)
+    repeat_after_days: int = Field(default=7, ge=0, le=36500)
 
 
 class BundleConfig(_Section):
@@ -137,6 +137,8 @@ def load_config(path: Path | None, sections: Mapping[str, SectionSpec] | None = 
         raise ConfigError(f"{path}: cannot read configuration file ({exc.strerror})") from None
     try:
         data = tomllib.loads(raw.decode("utf-8"))
+    except RecursionError:
+        raise ConfigError(f"{path}: nested too deeply to be a configuration") from None
     except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
         raise ConfigError(f"{path}: not valid TOML ({exc})") from None
     return parse_config(data, path, sections)

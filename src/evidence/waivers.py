@@ -93,17 +93,25 @@ def load_waivers(directory: Path, catalog: Catalog | None = None) -> WaiverSet:
     """Every waiver in `directory/*.yaml` (none when the folder does not exist), validated
     against the catalog when given (known control, a check that control uses)."""
     found = WaiverSet()
-    if not directory.exists():
-        return found
-    if not directory.is_dir():
-        raise WaiverError(f"{directory}: the exceptions folder is not a folder")
-    paths = sorted(p for p in directory.iterdir() if p.suffix in SUFFIXES and p.is_file())
+    try:
+        if not directory.exists():
+            return found
+        if not directory.is_dir():
+            raise WaiverError(f"{directory}: the exceptions folder is not a folder")
+        paths = sorted(p for p in directory.iterdir() if p.suffix in SUFFIXES and p.is_file())
+    except OSError as exc:  # a name too long for the file system, a folder it may not read
+        raise WaiverError(f"{str(directory)[:200]}: cannot read the exceptions folder "
+                          f"({exc.strerror or type(exc).__name__}); check bundle.exceptions_dir") from None
     seen: dict[str, Path] = {}
     for path in paths:
         try:
             data = yaml.safe_load(path.read_text(encoding="utf-8"))
         except (OSError, UnicodeDecodeError) as exc:
             raise WaiverError(f"{path}: cannot read ({exc})") from None
+        except RecursionError:
+            raise WaiverError(f"{path}: nested too deeply to be a waiver") from None
+        except ValueError as exc:  # YAML read a value it could not build, e.g. the date 2026-13-01
+            raise WaiverError(f"{path}: a value that does not exist ({exc}); dates are YYYY-MM-DD") from None
         except yaml.YAMLError as exc:
             raise WaiverError(f"{path}: not valid YAML ({exc})".replace("\n", " ")) from None
         if data is None:
