@@ -432,6 +432,17 @@ def sharded(env: dict[str, str], work: Path, count: int, workers: int, counter: 
             "on_machines": max(r["alone"] for r in shards) + merge["wall"]}
 
 
+def _floor_in_child(bundle_root: Path, workers: int, env: dict[str, str]) -> dict[str, float]:
+    """`floor` in a process of its own, as the run was: in this one it would share Python's lock
+    with the moto server, and the floor would be slower than it is."""
+    code = ("import json, sys, pathlib; sys.path.insert(0, sys.argv[1]); import aws_scale; "
+            "print(json.dumps(aws_scale.floor(pathlib.Path(sys.argv[2]), int(sys.argv[3]))))")
+    done = subprocess.run([sys.executable, "-c", code, str(Path(__file__).parent), str(bundle_root), str(workers)],
+                          env=env, capture_output=True, text=True, check=True)
+    result: dict[str, float] = json.loads(done.stdout.strip().splitlines()[-1])
+    return result
+
+
 def floor(bundle_root: Path, workers: int) -> dict[str, float]:
     """The collection floor: every call the run recorded, made again with bare boto3 clients
     (one per account, service and region, pools sized to the workers) on `workers` threads,
@@ -530,8 +541,7 @@ def main() -> None:
             summary = run_once(env, Path(tmp), args.workers, args.cli)
             calls = counter.total
             if args.floor:
-                with _environ(env):
-                    summary.update(floor(Path(tmp) / "out", args.workers))
+                summary.update(_floor_in_child(Path(tmp) / "out", args.workers, env))
             if args.keep is not None:  # the output folder (bundle, history) to look at afterwards
                 shutil.copytree(Path(tmp) / "out", args.keep / f"n{size}", dirs_exist_ok=True)
         want = minimum_calls(n, keys)
@@ -585,21 +595,6 @@ def _sharded_main(sizes: list[int], args: argparse.Namespace) -> None:
                     single = row["on_machines"]
                 else:
                     print(f"    projected speed-up on {count} machines: x{single / row['on_machines']:.2f}")
-
-
-@contextmanager
-def _environ(values: dict[str, str]) -> Iterator[None]:
-    """`values` in os.environ for the duration (the moto server's endpoint and credentials)."""
-    saved = {k: os.environ.get(k) for k in values}
-    os.environ.update(values)
-    try:
-        yield
-    finally:
-        for k, v in saved.items():
-            if v is None:
-                os.environ.pop(k, None)
-            else:
-                os.environ[k] = v
 
 
 if __name__ == "__main__":
