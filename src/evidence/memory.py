@@ -1,12 +1,13 @@
-"""Handing memory back to the system on Linux with glibc, where a threaded Python process keeps
-what it freed: one malloc arena per thread (up to 8 per core), each keeping its freed pages.
+"""Less memory held on Linux with glibc, where a threaded Python process keeps what its threads
+freed: one malloc arena per thread (up to 8 per core), each keeping its freed pages.
 
-`limit_malloc_arenas()` (called once when the command starts, before any thread) caps the
-arenas at four, as `MALLOC_ARENA_MAX=4` would (two saved as much memory, and cost the 16
-collection threads some time waiting for each other); `release_free_memory()` (after collection, whose
-16 threads made and dropped every response) returns the free pages at the top of each heap.
-Elsewhere (macOS, musl, Windows) both do nothing. Measured on `evidence run --only aws` at
-N=300: peak RSS 295 MB before, 255 MB after, in the same time.
+`limit_malloc_arenas()`, called once when the command starts (before any thread), caps the
+arenas at four, as `MALLOC_ARENA_MAX=4` would: two saved no more memory and cost the 16
+collection threads time waiting for each other. Measured on `evidence run --only aws` at
+N=300 (`bench/vs_prowler.py`'s estate): peak RSS 295 MB before, 255 MB after, in the same time.
+Returning free pages after collection (`gc.collect()` and `malloc_trim`) lowered no peak (the
+peak is reached while collecting) and cost 0.6 s, so it is not done. Elsewhere (macOS, musl,
+Windows) this does nothing.
 """
 
 from __future__ import annotations
@@ -35,13 +36,4 @@ def limit_malloc_arenas(arenas: int = 4) -> bool:
     return bool(libc is not None and libc.mallopt(_M_ARENA_MAX, arenas))
 
 
-def release_free_memory() -> bool:
-    """Return freed heap pages to the system; whether any were."""
-    import gc
-
-    gc.collect()
-    libc = _glibc()
-    return bool(libc is not None and libc.malloc_trim(0))
-
-
-__all__ = ["limit_malloc_arenas", "release_free_memory"]
+__all__ = ["limit_malloc_arenas"]

@@ -38,7 +38,6 @@ from evidence.judge import (
     findings_json_chunks,
     read_findings,
 )
-from evidence.memory import release_free_memory
 from evidence.merge import ShardBundle, adopt, merged_from, seal_shard
 from evidence.models import (
     CollectionError,
@@ -304,7 +303,6 @@ class Runner:
         else:
             collectors, source_status = self._collectors(sources)
             user_errors, calls = self._collect(catalog, collectors, writer)
-            release_free_memory()  # what the collection's threads freed, before the reports need memory
         if self.shard is not None:  # a shard bundle: the merge judges
             folder, shard_manifest = seal_shard(self, catalog, collectors, partial, run_id, started, source_status,
                                                 calls, user_errors)
