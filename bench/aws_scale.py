@@ -382,16 +382,18 @@ def run_once(env: dict[str, str], work: Path, workers: int, cli: bool) -> dict[s
 
 
 def _start(argv: list[str], env: dict[str, str], cwd: Path) -> tuple[subprocess.Popen[bytes], float]:
-    return subprocess.Popen(argv, env=env, cwd=cwd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE), \
-        time.monotonic()
+    # stderr to a file: read one after another, pipes of processes run at once could fill and stall them
+    err = (cwd / f"stderr-{time.monotonic_ns()}.txt").open("wb")
+    try:
+        return subprocess.Popen(argv, env=env, cwd=cwd, stdout=subprocess.DEVNULL, stderr=err), time.monotonic()
+    finally:
+        err.close()
 
 
 def _finish(proc: subprocess.Popen[bytes], started: float, peak_file: Path) -> dict[str, Any]:
-    assert proc.stderr is not None
-    err = proc.stderr.read()
     code = proc.wait()
     if code not in (0, 1, 3, 4):  # a run's verdicts may fail; anything else is the bench's problem
-        raise SystemExit(f"exit {code}: {err.decode(errors='replace')[-2000:]}")
+        raise SystemExit(f"exit {code}: see the stderr-*.txt files of {peak_file.parent}")
     return {"wall": time.monotonic() - started, "rss_mb": float(peak_file.read_text()), "exit": code}
 
 

@@ -83,6 +83,8 @@ def test_a_file_listed_twice_is_refused_even_when_the_last_entry_is_right(bundle
     _reseal(bundle, twice.encode())
     problems = verify(bundle)
     assert len(problems) == 1 and "'controls.json' is written twice" in problems[0]
+    ran = CliRunner().invoke(cli, ["verify", str(bundle)])  # tampering (1), not "not a bundle" (2)
+    assert ran.exit_code == 1 and "written twice" in ran.output
 
 
 @pytest.mark.parametrize("rel", ["../outside.json", "/etc/passwd", "evidence/../../x", "./controls.json"])
@@ -117,7 +119,20 @@ def test_a_manifest_larger_than_any_real_one_is_refused_unread(
     bundle: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setattr(bundle_module, "MAX_MANIFEST_BYTES", 1000)
+
+    def never(self: Path) -> bytes:
+        raise AssertionError(f"{self} was read")
+
+    monkeypatch.setattr(Path, "read_bytes", never)
     assert "more than any manifest" in (not_a_bundle(bundle) or "")
+    assert "more than any manifest" in verify(bundle)[0]
+
+
+def test_a_manifest_that_is_a_pipe_is_refused_without_waiting_on_it(bundle: Path) -> None:
+    (bundle / MANIFEST).unlink()
+    os.mkfifo(bundle / MANIFEST)  # reading it would block for ever
+    assert "not a regular file" in (not_a_bundle(bundle) or "")
+    assert "not a regular file" in verify(bundle)[0]
 
 
 def test_an_altered_file_is_tampering_exit_1_not_a_non_bundle(bundle: Path) -> None:

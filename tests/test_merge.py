@@ -3,6 +3,8 @@ unsharded run, and a missing, repeated, foreign or altered shard stops the merge
 
 from __future__ import annotations
 
+import hashlib
+import json
 import re
 import shutil
 from collections.abc import Iterator
@@ -17,7 +19,7 @@ from evidence.config import parse_config
 from evidence.merge import MergeError, load_shards
 from evidence.registry import Registry
 from evidence.runner import Runner, RunResult
-from evidence.shard_store import download, upload
+from evidence.shard_store import StoreError, download, upload
 from evidence.shards import Shard
 from tests.checks.awshelp import ACCOUNT, no_default_amis  # noqa: F401  (autouse)
 from tests.conftest import PERIOD
@@ -166,3 +168,58 @@ def test_a_shard_whose_manifest_never_reached_s3_does_not_count(
     assert len(found) == 3
     with pytest.raises(MergeError, match="shard 3 of 4 missing"):
         load_shards([local for _, local in found])
+
+
+def test_an_s3_key_that_would_land_outside_the_shard_folder_is_refused(
+    shards: tuple[RunResult, list[Path]], tmp_path: Path
+) -> None:
+    _, folders = shards
+    s3 = boto3.client("s3", region_name="us-east-1")
+    s3.create_bucket(Bucket="evidence-hostile")
+    upload(folders[0], "s3://evidence-hostile/q4")
+    base = f"q4/{folders[0].parent.name}/{folders[0].name}/"
+    s3.put_object(Bucket="evidence-hostile", Key=base + "../../../escaped.txt", Body=b"x")
+    with pytest.raises(StoreError, match="a key that would be written outside the shard's folder"):
+        download("s3://evidence-hostile/q4", tmp_path / "copies")
+    assert not list(tmp_path.rglob("escaped.txt"))
+
+
+def test_a_shard_manifest_that_claims_too_much_is_refused(shards: tuple[RunResult, list[Path]],
+                                                          tmp_path: Path) -> None:
+    _, made = shards
+    copy = Path(shutil.copytree(made[0], tmp_path / "s" / made[0].name))
+    manifest = json.loads((copy / "manifest.json").read_text())
+    manifest["shard"]["index"] = 5
+    raw = (json.dumps(manifest, indent=2, sort_keys=True) + "\n").encode()
+    (copy / "manifest.json").write_bytes(raw)
+    (copy / "manifest.sha256").write_text(f"{hashlib.sha256(raw).hexdigest()}  manifest.json\n")
+    with pytest.raises(MergeError, match="claims to be shard 5 of 4"):
+        load_shards([copy])
+    manifest["api_calls"] = {"aws": "many"}
+    raw = json.dumps(manifest).encode()
+    (copy / "manifest.json").write_bytes(raw)
+    (copy / "manifest.sha256").write_text(f"{hashlib.sha256(raw).hexdigest()}  manifest.json\n")
+    with pytest.raises(MergeError, match=re.escape("its manifest's api_calls.aws")):
+        load_shards([copy])
+
+
+def test_a_collector_that_fails_on_every_shard_merges_into_errors_never_a_pass(
+    registry: Registry, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """No credentials at all: each shard records the AWS collector's failure, naming itself, and
+    the merge judges them as errors (with the shards' one-line user error), never a pass."""
+    for key in ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN", "AWS_PROFILE"):
+        monkeypatch.delenv(key, raising=False)
+    monkeypatch.setenv("AWS_CONFIG_FILE", "/dev/null")
+    monkeypatch.setenv("AWS_SHARED_CREDENTIALS_FILE", "/dev/null")
+    monkeypatch.setenv("AWS_PROFILE", "no-such-profile")
+    folders = []
+    for k in range(2):
+        part = _run(registry, tmp_path / "sharded", shard=Shard(k, 2))
+        assert part.bundle is not None and part.user_errors
+        folders.append(part.bundle)
+    merged = _run(registry, tmp_path / "merged", shards=load_shards(folders))
+    statuses = {f.status.value for f in merged.iter_findings() if f.source == "aws"}
+    assert statuses == {"error"}
+    assert merged.user_errors and "no-such-profile" in merged.user_errors[0]
+    assert merged.exit_code == 2

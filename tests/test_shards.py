@@ -45,4 +45,6 @@ def test_the_plan_digest_changes_with_each_of_its_inputs() -> None:
     base = plan_digest("c", "k", ["1", "2"], 4)
     assert base == plan_digest("c", "k", ["2", "1"], 4)
     assert len({base, plan_digest("x", "k", ["1", "2"], 4), plan_digest("c", "x", ["1", "2"], 4),
-                plan_digest("c", "k", ["1"], 4), plan_digest("c", "k", ["1", "2"], 3)}) == 5
+                plan_digest("c", "k", ["1"], 4), plan_digest("c", "k", ["1", "2"], 3),
+                plan_digest("c", "k", ["1", "2"], 4, ["aws"]), plan_digest("c", "k", ["1", "2"], 4, period="2026-Q4"),
+                plan_digest("c", "k", ["1", "2"], 4, version="0.2.0")}) == 8

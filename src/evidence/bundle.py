@@ -15,6 +15,7 @@ import hashlib
 import json
 import os
 import shutil
+import stat
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -50,9 +51,9 @@ class PartialBundle:
 
     tmp: Path
     final: Path
-    #: bundle path -> (size, mtime in ns, sha256): each file is read and hashed once, however
-    #: many phases (the reports' cover digest, the manifest) need its digest
-    _digests: dict[str, tuple[int, int, str]] = field(default_factory=dict, repr=False)
+    #: bundle path -> ((size, mtime, ctime in ns, inode), sha256): each file is read and hashed
+    #: once, however many phases (the reports' cover digest, the manifest) need its digest
+    _digests: dict[str, tuple[tuple[int, int, int, int], str]] = field(default_factory=dict, repr=False)
 
     @classmethod
     def create(cls, out: Path, period: str, run_id: str) -> PartialBundle:
@@ -63,19 +64,21 @@ class PartialBundle:
         return cls(tmp=tmp, final=parent / run_id)
 
     def write_text(self, rel: str, text: str) -> None:
+        self._digests.pop(rel, None)  # rewritten: hashed again, whatever its times say
         target = self.tmp / rel
         target.parent.mkdir(parents=True, exist_ok=True)
         target.write_text(text, encoding="utf-8")
 
     def digest(self, path: Path) -> str:
         """The sha256 of a file of the bundle, hashed again only when its size or mtime changed."""
-        stat = path.stat()
+        info = path.stat()
+        key = (info.st_size, info.st_mtime_ns, info.st_ctime_ns, info.st_ino)
         rel = path.relative_to(self.tmp).as_posix()
         known = self._digests.get(rel)
-        if known is not None and known[:2] == (stat.st_size, stat.st_mtime_ns):
-            return known[2]
+        if known is not None and known[0] == key:
+            return known[1]
         sha = file_sha256(path)
-        self._digests[rel] = (stat.st_size, stat.st_mtime_ns, sha)
+        self._digests[rel] = (key, sha)
         return sha
 
     def seal(self, metadata: dict[str, Any], sign: Any = None) -> None:
@@ -131,27 +134,52 @@ def parse_manifest(raw: bytes) -> dict[str, Any]:
     return data
 
 
-def load_manifest(bundle: Path) -> dict[str, Any]:
+def _manifest_bytes(bundle: Path) -> bytes:
+    """The manifest's bytes: a regular file (not a link, a pipe or a device), no larger than
+    any manifest, looked at before a byte of it is read."""
     path = bundle / MANIFEST
-    if path.is_symlink():
-        raise BundleError(f"{path}: a symbolic link; a bundle holds only regular files")
     try:
-        return parse_manifest(path.read_bytes())
+        info = path.lstat()
     except FileNotFoundError:
         raise BundleError(f"{bundle}: not a bundle (no {MANIFEST})") from None
-    except (OSError, ValueError, UnicodeDecodeError) as exc:
-        raise BundleError(f"{path}: unreadable manifest ({exc})") from None
+    except OSError as exc:
+        raise BundleError(f"{path}: unreadable manifest ({exc.strerror or exc})") from None
+    if not stat.S_ISREG(info.st_mode):
+        raise BundleError(f"{path}: not a regular file; a bundle holds only regular files")
+    if info.st_size > MAX_MANIFEST_BYTES:
+        raise BundleError(f"{path}: unreadable manifest ({info.st_size} bytes, more than any manifest "
+                          f"({MAX_MANIFEST_BYTES} bytes))")
+    try:
+        return path.read_bytes()
+    except OSError as exc:
+        raise BundleError(f"{path}: unreadable manifest ({exc.strerror or exc})") from None
+
+
+def load_manifest(bundle: Path) -> dict[str, Any]:
+    try:
+        return parse_manifest(_manifest_bytes(bundle))
+    except (ValueError, UnicodeDecodeError) as exc:
+        raise BundleError(f"{bundle / MANIFEST}: unreadable manifest ({exc})") from None
 
 
 def not_a_bundle(bundle: Path) -> str | None:
-    """Why `bundle` is not a bundle at all (no folder, no manifest, a manifest that is not one),
-    or None: a different thing from a bundle that was altered."""
+    """Why `bundle` is not a bundle at all (no folder, no manifest, a manifest that is not JSON
+    with a files object), or None. A manifest that is JSON but wrong in a way that hides
+    something (a key written twice) is a bundle that was altered: `verify` says so."""
     if not bundle.is_dir() or bundle.is_symlink():
         return f"{bundle}: not a bundle (not a folder)"
     try:
-        load_manifest(bundle)
+        raw = _manifest_bytes(bundle)
     except BundleError as exc:
         return str(exc)
+    try:
+        data = json.loads(raw)
+    except RecursionError:
+        return f"{bundle / MANIFEST}: unreadable manifest (nested too deeply to be a manifest)"
+    except (ValueError, UnicodeDecodeError) as exc:
+        return f"{bundle / MANIFEST}: unreadable manifest ({exc})"
+    if not isinstance(data, dict) or not isinstance(data.get("files"), dict):
+        return f"{bundle / MANIFEST}: unreadable manifest (not a manifest (no files object))"
     return None
 
 
@@ -182,10 +210,10 @@ def verify(bundle: Path, verify_signature: Any = None) -> list[str]:
     if links:
         # never read through one: a link could point anywhere on the machine
         return [f"{rel}: a symbolic link; a bundle holds only regular files" for rel in links]
-    manifest_path = bundle / MANIFEST
-    if not manifest_path.is_file():
-        return [f"{MANIFEST}: missing"]
-    raw = manifest_path.read_bytes()
+    try:
+        raw = _manifest_bytes(bundle)
+    except BundleError as exc:
+        return [str(exc)]
     digest_path = bundle / MANIFEST_DIGEST
     if not digest_path.is_file():
         problems.append(f"{MANIFEST_DIGEST}: missing")

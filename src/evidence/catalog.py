@@ -39,8 +39,9 @@ class ManualRequirement(_Model):
     valid_for_days: int = Field(gt=0)
 
 
-#: a control id: letters, digits and dashes, as in ENC-TRANSIT (it names files and anchors)
-CONTROL_ID = r"^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$"
+#: a control id: a letter or digit, then letters, digits, dots, dashes and underscores, as in
+#: ENC-TRANSIT or CC6.1 (it names files and anchors: never a slash, never a leading dot)
+CONTROL_ID = r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$"
 
 
 class Control(_Model):

@@ -18,6 +18,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from pydantic import BaseModel, Field, ValidationError
+
 from evidence import __version__
 from evidence.bundle import BundleError, PartialBundle, file_sha256, load_manifest, verify
 from evidence.models import EvidenceRecord, iso, sha256_of, utc_now
@@ -30,6 +32,27 @@ SHARD_SCHEMA = "evidence.shard/1"
 
 class MergeError(Exception):
     """Shards that cannot be merged, one line naming the shard (exit code 2)."""
+
+
+class _ShardInfo(BaseModel):
+    index: int = Field(ge=0)
+    count: int = Field(ge=1, le=10000)
+    plan: str = Field(min_length=12)
+
+
+class _Scope(BaseModel):
+    sources: dict[str, str]
+
+
+class _ShardManifest(BaseModel):
+    """What `merge` reads of a shard's manifest (the rest is the bundle's, checked by `verify`)."""
+
+    shard: _ShardInfo
+    plan: dict[str, Any]
+    period: dict[str, Any]
+    scope: _Scope
+    api_calls: dict[str, int]
+    user_errors: list[str]
 
 
 @dataclass(frozen=True)
@@ -84,8 +107,15 @@ def load_shards(paths: Sequence[Path], origins: Mapping[Path, str] | None = None
             manifest = load_manifest(path)
         except BundleError as exc:
             raise MergeError(f"{name}: {exc}") from None
-        if manifest.get("schema") != SHARD_SCHEMA or not isinstance(manifest.get("shard"), dict):
+        if manifest.get("schema") != SHARD_SCHEMA:
             raise MergeError(f"{name}: not a shard bundle (its manifest is not {SHARD_SCHEMA})")
+        try:
+            _ShardManifest.model_validate(manifest)
+        except ValidationError as exc:
+            problem = exc.errors()[0]
+            raise MergeError(f"{name}: its manifest's {'.'.join(map(str, problem['loc']))}: {problem['msg']}") from None
+        if not 0 <= manifest["shard"]["index"] < manifest["shard"]["count"]:
+            raise MergeError(f"{name}: claims to be shard {manifest['shard']['index']} of {manifest['shard']['count']}")
         problems = verify(path)
         if problems:
             raise MergeError(f"{name}: altered since its shard sealed it ({problems[0]}); run that shard again")
@@ -115,13 +145,18 @@ def load_shards(paths: Sequence[Path], origins: Mapping[Path, str] | None = None
     return [by_index[k] for k in range(first.shard.count)]
 
 
-def adopt(shards: Sequence[ShardBundle], writer: EvidenceWriter) -> tuple[dict[str, str | None], dict[str, int]]:
+def adopt(
+    shards: Sequence[ShardBundle], writer: EvidenceWriter
+) -> tuple[dict[str, str | None], dict[str, int], list[str]]:
     """Every shard's evidence records into `writer`'s bundle; returns each source's status (None:
-    collected by its shard) and the calls made per source, summed over the shards."""
+    collected by its shard), the calls made per source summed over the shards, and the shards'
+    user errors (each once)."""
     status: dict[str, str | None] = {}
     calls: dict[str, int] = {}
     owner: dict[str, str] = {}
+    errors: list[str] = []
     for s in shards:
+        errors.extend(e for e in s.manifest["user_errors"] if e not in errors)
         for source, text in s.manifest.get("scope", {}).get("sources", {}).items():
             reason = None if text == "collected" else str(text).removeprefix("not collected: ")
             # the shard that owns a source says how it went; the others only that it was not theirs
@@ -135,8 +170,12 @@ def adopt(shards: Sequence[ShardBundle], writer: EvidenceWriter) -> tuple[dict[s
                                  "split exactly")
             owner[rel] = s.label
             data = (s.path / rel).read_bytes()
-            writer.adopt(rel, EvidenceRecord.model_validate_json(data), data)
-    return status, calls
+            try:
+                record = EvidenceRecord.model_validate_json(data)
+            except ValidationError as exc:
+                raise MergeError(f"{s.label}/{rel}: not an evidence record ({exc.errors()[0]['msg']})") from None
+            writer.adopt(rel, record, data)
+    return status, calls, errors
 
 
 def seal_shard(
@@ -149,7 +188,8 @@ def seal_shard(
     config_digest = sha256_of(runner.config.public_dict())
     accounts = sorted({a for c in collectors.values() for a in c.plan_inputs})
     only = sorted(runner.only) if runner.only is not None else None
-    plan = plan_digest(config_digest, catalog.digest, accounts, shard.count, only)
+    plan = plan_digest(config_digest, catalog.digest, accounts, shard.count, only, period=runner.period.name,
+                       version=__version__)
     manifest: dict[str, Any] = {
         "schema": SHARD_SCHEMA,
         "tool": {"name": "evidence", "version": __version__},

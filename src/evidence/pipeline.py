@@ -15,7 +15,7 @@ from evidence.runner import Runner
 def make_runner(config: Config, registry: Registry, period: Period, out: Path, **options: Any) -> Runner:
     """A `Runner` whose last phase renders every report format (html, pdf, csv, oscal) into the
     bundle; `options` are the Runner's other fields (only, catalog_dir, progress, attachments,
-    waivers, files, collector_factory)."""
+    waivers, files, collector_factory, shard, shards)."""
     from evidence.reports import FORMATS
 
     return Runner(config=config, registry=registry, period=period, out=out, report_formats=tuple(FORMATS),

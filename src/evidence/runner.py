@@ -250,6 +250,8 @@ class Runner:
     ) -> tuple[list[str], dict[str, int]]:
         user_errors: list[str] = []
         calls: dict[str, int] = {}
+        # a shard names itself in a collector-wide failure: several shards' failures never share a path
+        where = {"shard": self.shard.name} if self.shard is not None else None
 
         def one(source: str, coll: Collector) -> None:
             sink = Sink(writer, self.progress)
@@ -260,7 +262,7 @@ class Runner:
                 if exc.user_error:
                     user_errors.append(f"{source}: {exc.error.message}; {exc.error.remedy}")
                 for key in sorted(wanted):
-                    sink.failure(source=source, key=key, error=exc.error)
+                    sink.failure(source=source, key=key, error=exc.error, parameters=where)
             except Exception as exc:
                 log.exception("collector %s failed", source)
                 err = CollectionError(
@@ -268,7 +270,7 @@ class Runner:
                     remedy=f"the {source} collector failed unexpectedly; see the log and report it",
                 )
                 for key in sorted(wanted):
-                    sink.failure(source=source, key=key, error=err)
+                    sink.failure(source=source, key=key, error=err, parameters=where)
             calls[source] = sink.calls
 
         with ThreadPoolExecutor(max_workers=max(1, len(collectors)), thread_name_prefix="collector") as pool:
@@ -295,11 +297,10 @@ class Runner:
         self, catalog: Catalog, sources: set[str], run_id: str, partial: PartialBundle, started: Any
     ) -> RunResult:
         writer = EvidenceWriter(partial.tmp)
-        if self.shards:  # a merge: the shards' evidence, nothing collected
-            source_status, calls = adopt(self.shards, writer)
+        if self.shards:  # a merge: the shards' evidence, nothing collected; their user errors stand
+            source_status, calls, user_errors = adopt(self.shards, writer)
             if "manual" in sources:
                 source_status["manual"] = None
-            user_errors: list[str] = []
         else:
             collectors, source_status = self._collectors(sources)
             user_errors, calls = self._collect(catalog, collectors, writer)

@@ -59,8 +59,16 @@ def _files(folder: Path) -> Iterator[tuple[str, Path]]:
             yield p.relative_to(folder).as_posix(), p
 
 
+def _safe_relative(rel: str) -> bool:
+    """Whether an object key's tail is a plain relative path (no `..`, no empty or absolute part):
+    a key someone else wrote must never name a file outside the folder it is copied into."""
+    parts = rel.split("/")
+    return bool(rel) and not rel.startswith("/") and all(p not in ("", ".", "..") for p in parts) and "\\" not in rel
+
+
 def upload(shard: Path, url: str, client: Any = None) -> str:
     """Upload a sealed shard bundle under `url`, its manifest last; the shard's S3 location."""
+    from boto3.exceptions import Boto3Error
     from botocore.exceptions import BotoCoreError, ClientError
 
     where = S3Location.parse(url)
@@ -71,32 +79,41 @@ def upload(shard: Path, url: str, client: Any = None) -> str:
     try:
         for rel, path in ordered:
             s3.upload_file(str(path), where.bucket, where.key(folder, rel))
-    except (BotoCoreError, ClientError) as exc:
+    except (BotoCoreError, ClientError, Boto3Error, OSError) as exc:
         raise StoreError(f"{where}: the shard could not be uploaded ({exc}); nothing counts until its "
-                         f"{MANIFEST} is there, so run the shard again") from None
+                         f"{MANIFEST} is there") from None
     return f"s3://{where.bucket}/{where.key(folder)}"
 
 
 def download(url: str, into: Path, client: Any = None) -> list[tuple[str, Path]]:
     """Every complete shard (one whose manifest is there) under `url`, copied into `into`: the
     (S3 location, local folder) of each."""
+    from boto3.exceptions import Boto3Error
     from botocore.exceptions import BotoCoreError, ClientError
 
     where = S3Location.parse(url)
     s3 = client or _client()
+    root = into.resolve()
     try:
         keys = [obj["Key"] for page in s3.get_paginator("list_objects_v2").paginate(
             Bucket=where.bucket, Prefix=where.key() + "/" if where.prefix else "") for obj in page.get("Contents", [])]
         shards = sorted(k[: -len(MANIFEST)] for k in keys if k.endswith("/" + MANIFEST) or k == MANIFEST)
         found: list[tuple[str, Path]] = []
         for base in shards:
-            local = into / base.removeprefix(where.key() + "/").strip("/")
+            folder = base.removeprefix(where.key() + "/").strip("/")
+            if folder and not _safe_relative(folder):
+                raise StoreError(f"s3://{where.bucket}/{base}: not a folder name a shard is written under")
+            local = into / folder
             for key in (k for k in keys if k.startswith(base)):
-                target = local / key[len(base):]
+                rel = key[len(base):]
+                target = (local / rel).resolve()
+                if not _safe_relative(rel) or not target.is_relative_to(root):
+                    raise StoreError(f"s3://{where.bucket}/{key}: a key that would be written outside the shard's "
+                                     "folder; not a shard evidence wrote")
                 target.parent.mkdir(parents=True, exist_ok=True)
                 s3.download_file(where.bucket, key, str(target))
             found.append((f"s3://{where.bucket}/{base.rstrip('/')}", local))
-    except (BotoCoreError, ClientError) as exc:
+    except (BotoCoreError, ClientError, Boto3Error, OSError) as exc:
         raise StoreError(f"{where}: cannot read the shards ({exc})") from None
     if not found:
         raise StoreError(f"{where}: holds no complete shard (no {MANIFEST} under it)")

@@ -96,12 +96,14 @@ def assign(units: Iterable[tuple[str, float, bool]], count: int) -> dict[str, in
 
 
 def plan_digest(
-    config_digest: str, catalog_digest: str, accounts: Iterable[str], count: int, only: Iterable[str] | None = None
+    config_digest: str, catalog_digest: str, accounts: Iterable[str], count: int, only: Iterable[str] | None = None,
+    *, period: str = "", version: str = "",
 ) -> str:
-    """What every shard of one plan shares: the configuration, the catalog, the accounts, N and
-    the sources it is limited to (`--only`)."""
+    """What every shard of one plan shares: the configuration, the catalog, the accounts (and
+    each one's regions), N, the sources it is limited to (`--only`), the audit period and the
+    tool's version."""
     doc = {"config": config_digest, "catalog": catalog_digest, "accounts": sorted(set(accounts)), "count": count,
-           "only": None if only is None else sorted(set(only))}
+           "only": None if only is None else sorted(set(only)), "period": period, "version": version}
     return hashlib.sha256(json.dumps(doc, sort_keys=True).encode("utf-8")).hexdigest()
 
 

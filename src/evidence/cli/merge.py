@@ -59,6 +59,8 @@ def _merge(partials: tuple[str, ...], scratch: Path, config_path: str | None, ou
         shards = load_shards(folders, origins)
     except (MergeError, StoreError) as exc:
         _fail(str(exc))
+    if out is not None and is_s3(out):
+        _fail(f"--out {out}: a merge writes its bundle and history to a folder")
     cfg = _config(config_path)
     plan = shards[0].manifest.get("plan", {})
     if sha256_of(cfg.public_dict()) != plan.get("config_digest"):
@@ -84,7 +86,10 @@ def _merge(partials: tuple[str, ...], scratch: Path, config_path: str | None, ou
         _fail(str(exc))
     if digest != plan.get("catalog_digest"):
         _fail(f"the catalog is not the one the shards of plan {shards[0].plan[:12]} ran with (--catalog)")
-    result = execute(runner)
+    try:
+        result = execute(runner)
+    except MergeError as exc:  # found while taking the records in: two shards with the same record
+        _fail(str(exc))
     assert result.bundle is not None
     problems = verify(result.bundle)
     if problems:

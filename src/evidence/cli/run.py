@@ -11,7 +11,7 @@ import click
 from evidence.bundle import BundleError, verify
 from evidence.config import Config, ConfigError
 from evidence.evaluate import artifacts_that_differ, evaluate_into
-from evidence.exit_codes import EXIT_ERRORS, EXIT_FAIL, EXIT_USAGE, exit_code_for
+from evidence.exit_codes import EXIT_FAIL, exit_code_for
 from evidence.models import Period
 from evidence.period.bundle import is_period_bundle, recompute_differences, verify_runs
 from evidence.period.runs import PeriodError
@@ -81,6 +81,7 @@ def run(
 def _run_shard(
     cfg: Config, out: str | None, text: str, period: str | None, only: str | None, catalog_dir: str | None
 ) -> NoReturn:
+    import shutil
     import tempfile
 
     from evidence.shard_store import S3Location, StoreError, is_s3, upload
@@ -104,12 +105,19 @@ def _run_shard(
             try:
                 where = upload(result.bundle, out)
             except StoreError as exc:
-                _fail(str(exc))
+                # the evidence is sealed: kept on this machine rather than lost with the scratch folder
+                kept = _out_dir(cfg, None) / "shards" / result.bundle.parent.name / result.bundle.name
+                kept.parent.mkdir(parents=True, exist_ok=True)
+                shutil.copytree(result.bundle, kept)
+                _fail(f"{exc}; the sealed shard is kept in {kept}: upload that folder to the prefix, manifest last")
     records = sum(result.api_calls.values())
     click.echo(f"{spec.name.replace('-', ' ')}: {records} evidence records in {where}")
     for line in result.user_errors + result.plugin_errors:
+        # carried in the shard's manifest: `evidence merge` reports them and exits with their code
         click.echo(f"  {line}", err=True)
-    sys.exit(EXIT_USAGE if result.user_errors else EXIT_ERRORS if result.plugin_errors else 0)
+    # sealed (and uploaded): exit 0, so that the engine does not run the shard again and leave
+    # two bundles of it; the merge judges, and reports the shard's errors
+    sys.exit(0)
 
 
 @click.command()

@@ -123,6 +123,10 @@ class AwsCollector(Collector):
         jobs: list[tuple[Unit, Account, str]] = []
         for account in accounts:
             regions = scope.regions(lookups, account, wanted)
+            # the regions a shard found are part of its plan: shards that found different ones
+            # (a region enabled meanwhile, a lookup that failed) are of different plans, and do
+            # not merge, rather than leave units nobody collected
+            self.plan_inputs.append(f"{account.id}:{','.join(regions)}")
             for unit in units:
                 for region in ([self.home_region] if unit.is_global else regions):
                     jobs.append((unit, account, region))

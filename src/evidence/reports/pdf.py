@@ -99,7 +99,8 @@ def _signal_name(number: int) -> str:
 
 
 #: the command that typesets, given a request file (`evidence.typst_child`): a process of its own
-TYPESETTER = (sys.executable, "-m", "evidence.typst_child")
+#: (-P: the working folder is not put on the module path, so no file there is imported instead)
+TYPESETTER = (sys.executable, "-P", "-m", "evidence.typst_child")
 #: how long a typesetting may take before it is stopped and the report counted as failed
 TIMEOUT_SECONDS = 600
 

@@ -17,8 +17,9 @@ from evidence.reports.writer import write_reports
 #: the logger report failures have always been logged to (log lines name it)
 log = logging.getLogger("evidence.report")
 
-#: rendered on a thread of its own while the others render: Typst typesets without holding
-#: Python's lock, so the PDF costs the run next to nothing on a second core
+#: rendered on a thread of its own while the others render: the thread waits for Typst, which
+#: typesets in a process of its own (`reports.pdf`), so the PDF costs the run next to nothing
+#: on a second core
 _BESIDE = "pdf"
 
 
