@@ -381,59 +381,6 @@ def run_once(env: dict[str, str], work: Path, workers: int, cli: bool) -> dict[s
     return summary
 
 
-def _start(argv: list[str], env: dict[str, str], cwd: Path) -> tuple[subprocess.Popen[bytes], float]:
-    # stderr to a file: read one after another, pipes of processes run at once could fill and stall them
-    err = (cwd / f"stderr-{time.monotonic_ns()}.txt").open("wb")
-    try:
-        return subprocess.Popen(argv, env=env, cwd=cwd, stdout=subprocess.DEVNULL, stderr=err), time.monotonic()
-    finally:
-        err.close()
-
-
-def _finish(proc: subprocess.Popen[bytes], started: float, peak_file: Path) -> dict[str, Any]:
-    code = proc.wait()
-    if code not in (0, 1, 3, 4):  # a run's verdicts may fail; anything else is the bench's problem
-        raise SystemExit(f"exit {code}: see the stderr-*.txt files of {peak_file.parent}")
-    return {"wall": time.monotonic() - started, "rss_mb": float(peak_file.read_text()), "exit": code}
-
-
-def _shard_argv(work: Path, peak: Path, k: int, count: int, config: Path, out: Path) -> list[str]:
-    return [sys.executable, __file__, "--cli-child", str(peak), "run", "--shard", f"{k}/{count}", "--only", "aws",
-            "--config", str(config), "--out", str(out)]
-
-
-def sharded(env: dict[str, str], work: Path, count: int, workers: int, counter: CountingApp) -> dict[str, Any]:
-    """The estate collected as `count` shards, each `evidence run --shard K/count` in a process of
-    its own, all started at once; then `evidence merge` of them. Per shard: wall, records and peak
-    RSS; the merge's wall and peak RSS. Then each shard again, alone (this machine's 2 cores and
-    one moto server are shared by shards run at once; separate machines share neither): the wall
-    on `count` machines is the slowest shard alone, then the merge."""
-    config = work / "evidence.toml"
-    config.write_text(
-        f'[aws]\nregions = {json.dumps(REGIONS)}\nassume_roles = ["{ROLE}"]\nmax_workers = {workers}\n')
-    out = work / f"shards-{count}"
-    started = time.monotonic()
-    procs = []
-    for k in range(count):
-        peak = work / f"peak-{count}-{k}"
-        procs.append((*_start(_shard_argv(work, peak, k, count, config, out), env, work), peak))
-    shards = [_finish(proc, t0, peak) for proc, t0, peak in procs]
-    together, requests = time.monotonic() - started, counter.total
-    for k in range(count):
-        peak = work / f"peak-alone-{count}-{k}"
-        shards[k]["alone"] = _finish(*_start(_shard_argv(work, peak, k, count, config, work / "alone"), env, work),
-                                     peak)["wall"]
-    for k, row in enumerate(shards):
-        manifest = next(out.glob(f"shards/*/shard-{k}-of-{count}-*/manifest.json"))
-        row["records"] = sum(json.loads(manifest.read_text())["api_calls"].values())
-    peak = work / f"peak-merge-{count}"
-    proc, t0 = _start([sys.executable, __file__, "--cli-child", str(peak), "merge", str(out / "shards"),
-                       "--config", str(config), "--out", str(work / f"merged-{count}")], env, work)
-    merge = _finish(proc, t0, peak)
-    return {"count": count, "shards": shards, "together": together, "requests": requests, "merge": merge,
-            "on_machines": max(r["alone"] for r in shards) + merge["wall"]}
-
-
 def _floor_in_child(bundle_root: Path, workers: int, env: dict[str, str]) -> dict[str, float]:
     """`floor` in a process of its own, as the run was: in this one it would share Python's lock
     with the moto server, and the floor would be slower than it is."""
@@ -527,7 +474,9 @@ def main() -> None:
         return
     sizes = [int(s) for s in args.sizes.split(",") if s.strip()]
     if args.shards:
-        _sharded_main(sizes, args)
+        from aws_scale_shards import sharded_main
+
+        sharded_main(sizes, args)
         return
     header = (f"{'N':>6} {'resources':>9} {'seed s':>7} {'wall s':>7} {'collect s':>9} {'calls':>7} {'minimum':>7} "
               f"{'ratio':>6} {'peak MB':>8} {'collect MB':>10} {'judge MB':>8} {'records':>7} {'findings':>8}")
@@ -571,32 +520,6 @@ def main() -> None:
         print(f"\nmemory growth N={first['n']}->{last['n']}: x{last['rss_mb'] / first['rss_mb']:.2f}{collection}")
         for a, b in itertools.pairwise(rows):
             print(f"wall growth N={a['n']}->{b['n']} (x{b['n'] / a['n']:.0f} resources): x{b['wall'] / a['wall']:.2f}")
-
-
-
-
-def _sharded_main(sizes: list[int], args: argparse.Namespace) -> None:
-    for size in sizes:
-        n = size if args.per == "cell" else math.ceil(size / (2 * len(REGIONS)))
-        env: dict[str, str] = {}
-        with tempfile.TemporaryDirectory(prefix=f"aws-shards-{n}-") as tmp, moto(env) as (_, counter):
-            seed(n, args.seed_threads)
-            for count in (1, args.shards):
-                counter.total = 0
-                row = sharded(env, Path(tmp), count, args.workers, counter)
-                print(f"N={size}, {count} shard{'s' if count > 1 else ''} at once on this machine: "
-                      f"{row['together']:.1f} s, {row['requests']} requests", flush=True)
-                for k, r in enumerate(row["shards"]):
-                    print(f"    shard {k}: {r['wall']:.1f} s ({r['alone']:.1f} s alone), {r['records']} records, "
-                          f"peak {r['rss_mb']:.0f} MB")
-                m = row["merge"]
-                print(f"    merge: {m['wall']:.1f} s, peak {m['rss_mb']:.0f} MB (exit {m['exit']})")
-                print(f"    on {count} machine{'s' if count > 1 else ''}: {row['on_machines']:.1f} s "
-                      "(the slowest shard alone, then the merge)", flush=True)
-                if count == 1:
-                    single = row["on_machines"]
-                else:
-                    print(f"    projected speed-up on {count} machines: x{single / row['on_machines']:.2f}")
 
 
 if __name__ == "__main__":
