@@ -107,13 +107,17 @@ def _run_shard(
             except StoreError as exc:
                 # the evidence is sealed: kept on this machine rather than lost with the scratch folder
                 kept = _out_dir(cfg, None) / "shards" / result.bundle.parent.name / result.bundle.name
-                kept.parent.mkdir(parents=True, exist_ok=True)
-                shutil.copytree(result.bundle, kept)
+                try:
+                    kept.parent.mkdir(parents=True, exist_ok=True)
+                    shutil.copytree(result.bundle, kept)
+                except OSError as copy_exc:
+                    _fail(f"{exc}; and the shard could not be kept in {kept} ({copy_exc.strerror or copy_exc})")
                 _fail(f"{exc}; the sealed shard is kept in {kept}: upload that folder to the prefix, manifest last")
     records = sum(result.api_calls.values())
     click.echo(f"{spec.name.replace('-', ' ')}: {records} evidence records in {where}")
     for line in result.user_errors + result.plugin_errors:
-        # carried in the shard's manifest: `evidence merge` reports them and exits with their code
+        # the user errors are in the shard's manifest (the merge reports them, with their exit
+        # code); a plugin error is the installation's, and the merge's registry reports it too
         click.echo(f"  {line}", err=True)
     # sealed (and uploaded): exit 0, so that the engine does not run the shard again and leave
     # two bundles of it; the merge judges, and reports the shard's errors
