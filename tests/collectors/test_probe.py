@@ -3,7 +3,6 @@ states and what the checks want."""
 
 from __future__ import annotations
 
-import time
 from pathlib import Path
 from typing import Any
 
@@ -35,10 +34,8 @@ def test_connection_refused_is_recorded_as_errors_naming_the_cause(tmp_path: Pat
 
 def test_silent_endpoint_times_out_into_errors(tmp_path: Path) -> None:
     with SilentEndpoint() as silent:
-        started = time.monotonic()
         got = collect(tmp_path, {"tls_endpoints": [silent.endpoint], "urls": [f"https://{silent.endpoint}/"],
                                  "timeout_seconds": 0.3})
-        elapsed = time.monotonic() - started
     handshakes = got.of("tls.Handshake")
     assert {r.parameters["version"] for r in handshakes} == {"TLSv1", "TLSv1.1", "TLSv1.2", "TLSv1.3"}
     assert all(r.error is not None and r.error.code == "HandshakeTimeout" for r in handshakes)
@@ -48,7 +45,6 @@ def test_silent_endpoint_times_out_into_errors(tmp_path: Path) -> None:
         (rec,) = got.of(key)
         assert rec.error is not None and rec.error.code == "Timeout", key
         assert "timeout_seconds" in rec.error.remedy
-    assert elapsed < 5
 
 
 # --- configuration ----------------------------------------------------------------------------------
