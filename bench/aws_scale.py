@@ -381,7 +381,7 @@ def run_once(env: dict[str, str], work: Path, workers: int, cli: bool) -> dict[s
     return summary
 
 
-def _floor_in_child(bundle_root: Path, workers: int, env: dict[str, str]) -> dict[str, float]:
+def floor_in_child(bundle_root: Path, workers: int, env: dict[str, str]) -> dict[str, float]:
     """`floor` in a process of its own, as the run was: in this one it would share Python's lock
     with the moto server, and the floor would be slower than it is."""
     code = ("import json, sys, pathlib; sys.path.insert(0, sys.argv[1]); import aws_scale; "
@@ -492,7 +492,7 @@ def main() -> None:
             summary = run_once(env, Path(tmp), args.workers, args.cli)
             calls = counter.total
             if args.floor:
-                summary.update(_floor_in_child(Path(tmp) / "out", args.workers, env))
+                summary.update(floor_in_child(Path(tmp) / "out", args.workers, env))
             if args.keep is not None:  # the output folder (bundle, history) to look at afterwards
                 shutil.copytree(Path(tmp) / "out", args.keep / f"n{size}", dirs_exist_ok=True)
         want = minimum_calls(n, keys)

@@ -38,6 +38,8 @@ from functools import partial
 from pathlib import Path
 from typing import Any
 
+from aws_scale import floor_in_child
+
 REGIONS = ["eu-west-2", "us-east-1"]
 PROWLER_CHECKS = (
     "elbv2_insecure_ssl_ciphers acm_certificates_with_secure_key_algorithms acm_certificates_expiration_check "
@@ -190,17 +192,6 @@ def measure(argv: list[str], env: dict[str, str], cwd: Path, url: str) -> dict[s
             "exit": os.waitstatus_to_exitcode(status), "stderr": err.decode(errors="replace")[-400:]}
 
 
-def floor(bundle_root: Path, env: dict[str, str], workers: int = 16) -> dict[str, float]:
-    """evidence's recorded calls made again by bare boto3 clients in a process of their own,
-    with the same concurrency, against the same server (`bench/aws_scale.py --floor`'s replay)."""
-    code = ("import json, sys, pathlib; sys.path.insert(0, sys.argv[1]); import aws_scale; "
-            "print(json.dumps(aws_scale.floor(pathlib.Path(sys.argv[2]), int(sys.argv[3]))))")
-    out = subprocess.run([sys.executable, "-c", code, str(Path(__file__).parent), str(bundle_root), str(workers)],
-                         env=env, capture_output=True, text=True, check=True)
-    result: dict[str, float] = json.loads(out.stdout.strip().splitlines()[-1])
-    return result
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--sizes", default="300,1000")
@@ -235,7 +226,8 @@ def main() -> None:
                 (work / "evidence.toml").write_text(f'[aws]\nregions = {json.dumps(REGIONS)}\n', encoding="utf-8")
                 row["evidence"] = measure([evidence, "run", "--only", "aws", "--config", str(work / "evidence.toml"),
                                            "--out", str(work / "out")], env, work, url)
-                row["floor"] = floor(work / "out", env)
+                # evidence's recorded calls made again by bare boto3 in a process of their own
+                row["floor"] = floor_in_child(work / "out", 16, env)
                 rows.append(row)
         finally:
             server.stdin.close()

@@ -79,6 +79,20 @@ def aws_env(monkeypatch: pytest.MonkeyPatch) -> None:
 
 
 @pytest.fixture
+def moto_url() -> Iterator[str]:
+    """A moto server on loopback, for an `evidence` run in a process of its own: its URL."""
+    from moto.server import ThreadedMotoServer
+
+    server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
+    server.start()
+    host, port = server.get_host_and_port()
+    try:
+        yield f"http://{host}:{port}"
+    finally:
+        server.stop()
+
+
+@pytest.fixture
 def mocked_aws(aws_env: None) -> Iterator[None]:
     """moto in-process for the whole test."""
     with mock_aws():

@@ -13,12 +13,10 @@ import sqlite3
 import subprocess
 import sys
 import time
-from collections.abc import Iterator
 from pathlib import Path
 
 import boto3
 import pytest
-from moto.server import ThreadedMotoServer
 
 from evidence.bundle import load_manifest, verify
 
@@ -26,11 +24,8 @@ KILLS = 20
 
 
 @pytest.fixture
-def endpoint(monkeypatch: pytest.MonkeyPatch) -> Iterator[dict[str, str]]:
-    server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
-    server.start()
-    host, port = server.get_host_and_port()
-    env = {"AWS_ENDPOINT_URL": f"http://{host}:{port}", "AWS_ACCESS_KEY_ID": "testing",
+def endpoint(monkeypatch: pytest.MonkeyPatch, moto_url: str) -> dict[str, str]:
+    env = {"AWS_ENDPOINT_URL": moto_url, "AWS_ACCESS_KEY_ID": "testing",
            "AWS_SECRET_ACCESS_KEY": "testing", "AWS_SESSION_TOKEN": "testing", "AWS_DEFAULT_REGION": "eu-west-2",
            "AWS_CONFIG_FILE": "/dev/null", "AWS_SHARED_CREDENTIALS_FILE": "/dev/null"}
     for key, value in env.items():
@@ -41,10 +36,7 @@ def endpoint(monkeypatch: pytest.MonkeyPatch) -> Iterator[dict[str, str]]:
         session.client("s3").create_bucket(Bucket=f"kill-{i}",
                                            CreateBucketConfiguration={"LocationConstraint": "eu-west-2"})
         session.client("ec2").create_volume(Size=1, AvailabilityZone="eu-west-2a", Encrypted=bool(i % 2))
-    try:
-        yield {**os.environ, **env}
-    finally:
-        server.stop()
+    return {**os.environ, **env}
 
 
 def _run(env: dict[str, str], config: Path, out: Path) -> subprocess.Popen[bytes]:

@@ -8,11 +8,9 @@ import os
 import subprocess
 import sys
 import zipfile
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from moto.server import ThreadedMotoServer
 
 SECRET_KEY = "PLANTEDsecretKEY0123456789abcdefABCDEF01"
 SESSION_TOKEN = "PLANTEDsessionTOKEN9876543210zyxwvu"
@@ -21,19 +19,12 @@ PLANTED = (SECRET_KEY, SESSION_TOKEN, ALERT_PASSWORD)
 
 
 @pytest.fixture
-def env(monkeypatch: pytest.MonkeyPatch) -> Iterator[dict[str, str]]:
-    server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
-    server.start()
-    host, port = server.get_host_and_port()
-    values = {"AWS_ENDPOINT_URL": f"http://{host}:{port}", "AWS_ACCESS_KEY_ID": "AKIAPLANTEDACCESS01",
+def env(moto_url: str) -> dict[str, str]:
+    values = {"AWS_ENDPOINT_URL": moto_url, "AWS_ACCESS_KEY_ID": "AKIAPLANTEDACCESS01",
               "AWS_SECRET_ACCESS_KEY": SECRET_KEY, "AWS_SESSION_TOKEN": SESSION_TOKEN,
               "AWS_DEFAULT_REGION": "eu-west-2", "AWS_CONFIG_FILE": "/dev/null",
               "AWS_SHARED_CREDENTIALS_FILE": "/dev/null"}
-    base = {k: v for k, v in os.environ.items() if k != "AWS_PROFILE"}
-    try:
-        yield {**base, **values}
-    finally:
-        server.stop()
+    return {**{k: v for k, v in os.environ.items() if k != "AWS_PROFILE"}, **values}
 
 
 def _everything(out: Path) -> bytes:

@@ -16,7 +16,7 @@ import json
 import os
 import shutil
 import stat
-from collections.abc import Iterator
+from collections.abc import Collection, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -198,10 +198,13 @@ def _links(root: Path) -> list[str]:
     return sorted(found)
 
 
-def verify(bundle: Path, verify_signature: Any = None) -> list[str]:
+def verify(bundle: Path, verify_signature: Any = None, *, outputs: Collection[str] = ()) -> list[str]:
     """Every problem found in a bundle, each naming the file; empty when it is intact.
 
     `verify_signature(manifest_bytes, signature_bytes)` returns an error string or None.
+    `outputs` are files rendered from the others (the reports): one of them missing or rendered
+    again is not a problem for whoever reads the bundle to render them (links, paths outside the
+    bundle and unlisted files still are).
     """
     problems: list[str] = []
     if not bundle.is_dir() or bundle.is_symlink():
@@ -237,11 +240,11 @@ def verify(bundle: Path, verify_signature: Any = None) -> list[str]:
             if err:
                 problems.append(f"{SIGNATURE}: {err}")
     present = {p.relative_to(bundle).as_posix() for p in _files(bundle)} - _UNLISTED
-    for rel in sorted(set(files) - present):
+    for rel in sorted(set(files) - present - set(outputs)):
         problems.append(f"{rel}: listed in the manifest but missing")
     for rel in sorted(present - set(files)):
         problems.append(f"{rel}: not listed in the manifest")
-    for rel in sorted(set(files) & present):
+    for rel in sorted((set(files) & present) - set(outputs)):
         p = bundle / rel
         meta = files[rel]
         if not isinstance(meta, dict):

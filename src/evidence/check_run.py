@@ -83,8 +83,7 @@ def _shape_findings(ctx: CheckContext[Any], listings: Iterable[Listing], names: 
 
 
 def _entry_of(ev: Evidence) -> IndexEntry:
-    rec = ev.record
-    return IndexEntry(ev.path, rec.source, rec.service, rec.operation, rec.account, rec.region, rec.ok, rec.subject)
+    return IndexEntry.of(ev.path, ev.record)
 
 
 def _failed_calls(ctx: CheckContext[Any], chk: Check, index: EvidenceIndex, names: ScopeNames) -> list[Finding]:

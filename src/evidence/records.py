@@ -43,6 +43,12 @@ class IndexEntry:
     def key(self) -> str:
         return f"{self.service}.{self.operation}"
 
+    @classmethod
+    def of(cls, path: str, record: EvidenceRecord) -> IndexEntry:
+        """The entry of `record`, stored at `path`."""
+        return cls(path, record.source, record.service, record.operation, record.account, record.region, record.ok,
+                   record.subject)
+
 
 @dataclass(frozen=True, slots=True)
 class Evidence:
@@ -116,15 +122,8 @@ class EvidenceWriter:
             while rel in self._entries:
                 n += 1
                 rel = base.replace(".json", f".{n}.json")
-            self._entries[rel] = IndexEntry(
-                rel, record.source, record.service, record.operation, record.account, record.region, record.ok,
-                record.subject,
-            )
-        target = self.root / rel
-        if target.parent not in self._folders:
-            target.parent.mkdir(parents=True, exist_ok=True)
-            self._folders.add(target.parent)
-        target.write_text(dump_record(record), encoding="utf-8")
+            self._entries[rel] = IndexEntry.of(rel, record)
+        self._target(rel).write_text(dump_record(record), encoding="utf-8")
         return rel
 
     def adopt(self, rel: str, record: EvidenceRecord, data: bytes) -> None:
@@ -132,15 +131,16 @@ class EvidenceWriter:
         with self._lock:
             if rel in self._entries:
                 raise ValueError(f"{rel}: already in the bundle")
-            self._entries[rel] = IndexEntry(
-                rel, record.source, record.service, record.operation, record.account, record.region, record.ok,
-                record.subject,
-            )
+            self._entries[rel] = IndexEntry.of(rel, record)
+        self._target(rel).write_bytes(data)
+
+    def _target(self, rel: str) -> Path:
+        """Where `rel` is written, its folder made (once: not once per record)."""
         target = self.root / rel
         if target.parent not in self._folders:
             target.parent.mkdir(parents=True, exist_ok=True)
             self._folders.add(target.parent)
-        target.write_bytes(data)
+        return target
 
     def index(self) -> EvidenceIndex:
         with self._lock:
@@ -173,12 +173,7 @@ class EvidenceIndex:
         if base.is_dir():
             for p in sorted(base.rglob("*.json")):
                 rec = EvidenceRecord.model_validate_json(p.read_text(encoding="utf-8"))
-                rel = p.relative_to(root).as_posix()
-                entries.append(
-                    IndexEntry(
-                        rel, rec.source, rec.service, rec.operation, rec.account, rec.region, rec.ok, rec.subject
-                    )
-                )
+                entries.append(IndexEntry.of(p.relative_to(root).as_posix(), rec))
         return cls(root, entries)
 
     def entries_for(self, key: str) -> list[IndexEntry]:

@@ -143,12 +143,6 @@ def _input_hashes(root: Path, digest: Callable[[Path], str]) -> dict[str, str]:
     return out
 
 
-def _about_a_report(problem: str) -> bool:
-    rel, _, what = problem.partition(": ")
-    return rel in REPORT_FILES and what in ("listed in the manifest but missing",
-                                            "sha256 mismatch (altered since the bundle was sealed)")
-
-
 def load_bundle(
     root: Path, metadata: Mapping[str, Any] | None = None, *, digest: Callable[[Path], str] = file_sha256
 ) -> BundleContent:
@@ -160,7 +154,7 @@ def load_bundle(
         # a stored bundle is untrusted: verified whole (links, paths, duplicates, hashes) before
         # any file of it is read, and the manifest's hashes are then the inputs' hashes
         # the reports themselves are outputs: one missing or rendered again is no reason to refuse
-        problems = [p for p in verify(root) if not _about_a_report(p)]
+        problems = verify(root, outputs=REPORT_FILES)
         if problems:
             raise ReportError(
                 f"{root}: does not verify ({'; '.join(problems[:5])}{'; ...' if len(problems) > 5 else ''}); run "
