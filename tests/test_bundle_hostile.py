@@ -106,13 +106,16 @@ def test_a_file_present_but_not_listed_is_named(bundle: Path) -> None:
     (b'{"files": []}', "no files object"),
     (b"\xff\xfe\x00", "unreadable manifest"),
 ])
-def test_a_manifest_that_is_not_one_is_not_a_bundle_exit_2(bundle: Path, raw: bytes, says: str) -> None:
+def test_a_manifest_that_is_not_one_is_not_a_bundle_exit_2(
+    bundle: Path, raw: bytes, says: str, tmp_path: Path
+) -> None:
     (bundle / MANIFEST).write_bytes(raw)
     reason = not_a_bundle(bundle)
     assert reason is not None and says in reason
-    for args in (["verify", str(bundle)], ["evaluate", str(bundle)]):
+    for name, args in _commands(bundle, tmp_path).items():
         ran = CliRunner().invoke(cli, args)
-        assert ran.exit_code == 2 and says in ran.output and "Traceback" not in ran.output
+        assert ran.exit_code == 2, (name, ran.output)
+        assert says in ran.output and "Traceback" not in ran.output
 
 
 def test_a_manifest_larger_than_any_real_one_is_refused_unread(

@@ -183,7 +183,8 @@ def not_a_bundle(bundle: Path) -> str | None:
     return None
 
 
-def _escapes(rel: str) -> bool:
+def escapes(rel: str) -> bool:
+    """Whether a bundle-relative path leaves the bundle (absolute, `..`, not in posix form, empty)."""
     path = Path(rel)
     return path.is_absolute() or ".." in path.parts or rel != path.as_posix() or rel in ("", ".")
 
@@ -228,7 +229,7 @@ def verify(bundle: Path, verify_signature: Any = None, *, outputs: Collection[st
         files: dict[str, dict[str, Any]] = parse_manifest(raw)["files"]
     except (ValueError, UnicodeDecodeError) as exc:
         return [*problems, f"{MANIFEST}: not a valid manifest ({exc})"]
-    escaping = sorted(rel for rel in files if _escapes(rel))
+    escaping = sorted(rel for rel in files if escapes(rel))
     if escaping:
         return [*problems, *(f"{rel}: listed in the manifest with a path outside the bundle" for rel in escaping)]
     if verify_signature is not None:

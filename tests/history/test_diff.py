@@ -41,9 +41,9 @@ def test_diff_shows_the_evidence_field_that_changed(
         ), text
         assert "collected_at" not in text
     # the other listener, the SSL policies listing and the unchanged controls are not reported as changes
-    d = diff_runs(snapshot_from_bundle(first.bundle), snapshot_from_bundle(second.bundle))
-    assert [c.after.resource_id for c in d.changed if c.after.control_id == "ENC-TRANSIT"] == [estate["https"]]
-    assert [c.control_id for c in d.verdicts] == ["ENC-TRANSIT"]
+    with diff_runs(snapshot_from_bundle(first.bundle), snapshot_from_bundle(second.bundle)) as d:
+        assert [c.after.resource_id for c in d.changed() if c.after.control_id == "ENC-TRANSIT"] == [estate["https"]]
+        assert [c.control_id for c in d.verdicts] == ["ENC-TRANSIT"]
 
 
 def test_json_diff_paths() -> None:

@@ -73,8 +73,12 @@ def diff_cmd(a: str, b: str, config_path: str | None, out: str | None, max_field
         (snap_a, bundle_a), (snap_b, bundle_b) = resolve(a), resolve(b)
     except (DriftError, HistoryError) as exc:
         _fail(str(exc))
-    for line in render_diff(diff_runs(snap_a, snap_b), bundle_a, bundle_b, max_fields=max_fields):
-        click.echo(line)
+    try:
+        with diff_runs(snap_a, snap_b) as d:
+            for line in render_diff(d, bundle_a, bundle_b, max_fields=max_fields):
+                click.echo(line)
+    except DriftError as exc:  # a findings.json that cannot be read, found while streaming it
+        _fail(str(exc))
 
 
 @click.command(name="drift")

@@ -3,6 +3,7 @@ bundles in the output folder, with no API call."""
 
 from __future__ import annotations
 
+import sys
 from pathlib import Path
 
 import click
@@ -10,9 +11,10 @@ import click
 from evidence.catalog import CatalogError, load_catalog
 from evidence.cli.common import _OUT_HELP, _config, _fail, _out_dir, _period
 from evidence.config import ConfigError
+from evidence.exit_codes import EXIT_FAIL
 from evidence.period.bundle import plan, write_period_bundle
 from evidence.period.coverage import SCHEDULES, ControlCoverage
-from evidence.period.runs import PeriodError
+from evidence.period.runs import PeriodError, RunTampered
 from evidence.sampling import SampleError
 from evidence.signing import signer_for
 
@@ -42,6 +44,9 @@ def period_cmd(period_name: str, config_path: str | None, out: str | None, sched
         signer = signer_for(cfg)
         bundle, coverage = write_period_bundle(out_dir, p, company=cfg.bundle.company, sign=signer,
                                                sample_seed=seed if sample else None)
+    except RunTampered as exc:  # tampering, as `evidence verify` says it: exit 1, not a usage error
+        click.echo(f"evidence: {exc}", err=True)
+        sys.exit(EXIT_FAIL)
     except (PeriodError, CatalogError, ConfigError, SampleError) as exc:
         _fail(str(exc))
     click.echo(f"period {period.name}: {p.start} to {p.end}, {len(p.runs)} runs, schedule {schedule}")

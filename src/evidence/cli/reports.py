@@ -15,6 +15,7 @@ from evidence.reports import FORMATS as REPORT_FORMATS
 if TYPE_CHECKING:
     pass
 from evidence.cli.common import (
+    _config,
     _fail,
     _split,
 )
@@ -31,8 +32,12 @@ from evidence.cli.common import (
 def report_cmd(bundle: Path, formats: str, out: Path | None, in_place: bool) -> None:
     """Render reports from a bundle alone (no API calls). A sealed bundle is left untouched
     unless --in-place: its reports are listed in its manifest (and covered by its signature)."""
-    from evidence.reports import ReportError, load_bundle, regenerate_in_place, write_reports
+    from evidence.bundle import not_a_bundle
+    from evidence.reports import BundleTampered, ReportError, load_bundle, regenerate_in_place, write_reports
 
+    reason = not_a_bundle(bundle)
+    if reason is not None:  # exit 2: not a bundle at all; an altered one is exit 1, below
+        _fail(reason)
     wanted = sorted(_split(formats) or set())
     unknown = [f for f in wanted if f not in REPORT_FORMATS]
     if unknown or not wanted:
@@ -48,6 +53,9 @@ def report_cmd(bundle: Path, formats: str, out: Path | None, in_place: bool) -> 
             if target.resolve() == bundle.resolve():
                 _fail("--out is the bundle itself; use --in-place to write into a bundle")
             written = write_reports(content, target, wanted)
+    except BundleTampered as exc:
+        click.echo(f"evidence: {exc}", err=True)
+        sys.exit(EXIT_FAIL)
     except ReportError as exc:
         _fail(str(exc))
     for path in written:
@@ -60,11 +68,33 @@ def report_cmd(bundle: Path, formats: str, out: Path | None, in_place: bool) -> 
 @click.argument("bundle", type=click.Path(path_type=Path, file_okay=False))
 @click.option("--output", type=click.Path(path_type=Path, dir_okay=False), default=None,
               help="The zip to write (default ./evidence-PERIOD-RUN_ID.zip).")
-def export_cmd(bundle: Path, output: Path | None) -> None:
-    """One zip for the auditor: the verified bundle and a README saying how to verify and re-judge it."""
-    from evidence.bundle import load_manifest
+@click.option("--public-key", type=click.Path(path_type=Path, dir_okay=False), default=None,
+              help="Ed25519 public key: the bundle's signature must verify with it (default: the public half "
+                   "of [bundle] signing_key, when configured).")
+@click.option("--config", "config_path", default=None, help="Configuration file (default ./evidence.toml).")
+def export_cmd(bundle: Path, output: Path | None, public_key: Path | None, config_path: str | None) -> None:
+    """One zip for the auditor: the verified bundle (hashes, and the signature when signed) and a
+    README saying how to verify and re-judge it."""
+    from evidence.bundle import SIGNATURE, load_manifest, not_a_bundle
+    from evidence.config import ConfigError
     from evidence.reports import ExportError, export_bundle
+    from evidence.signing import KeyFileError, load_public_key, signature_check, signer_for
 
+    reason = not_a_bundle(bundle)
+    if reason is not None:
+        _fail(reason)
+    signed = (bundle / SIGNATURE).is_file()
+    check = None
+    try:
+        if public_key is not None:
+            check = signature_check(load_public_key(public_key))
+        elif signed:
+            signer = signer_for(_config(config_path))
+            check = signature_check(signer.key.public_key()) if signer is not None else None
+    except KeyFileError as exc:
+        _fail(f"--public-key: {exc}")
+    except ConfigError as exc:  # a [bundle] signing_key that cannot be read
+        _fail(str(exc))
     try:
         manifest = load_manifest(bundle)
     except BundleError as exc:
@@ -72,11 +102,13 @@ def export_cmd(bundle: Path, output: Path | None) -> None:
     period = (manifest.get("period") or {}).get("name", "period")
     target = output or Path(f"evidence-{period}-{manifest.get('run_id') or bundle.name}.zip")
     try:
-        path = export_bundle(bundle, target)
+        path = export_bundle(bundle, target, verify_signature=check)
     except ExportError as exc:
         click.echo(f"evidence: {exc}", err=True)
         sys.exit(EXIT_FAIL)
     click.echo(f"wrote {path} ({path.stat().st_size:,} bytes)")
+    if signed and check is None:
+        click.echo(f"evidence: warning: {SIGNATURE} was not checked; give --public-key KEY to check it", err=True)
 
 
 # -- history, drift, alerts, waivers, manual evidence (evidence.history/drift/waivers/attachments)

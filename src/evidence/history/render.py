@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import functools
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 from evidence.history.alerts import short
 from evidence.history.conditions import Condition
-from evidence.history.diff import ABSENT, RunDiff, evidence_changes
+from evidence.history.diff import ABSENT, RunDiff, evidence_changes, read_record
 from evidence.history.drift import Drift
 from evidence.history.outcome import Outcome
 from evidence.history.snapshot import Snapshot
@@ -24,39 +26,40 @@ def _run_label(s: Snapshot) -> str:
 
 def render_diff(
     d: RunDiff, bundle_a: Path | None = None, bundle_b: Path | None = None, max_fields: int = 20
-) -> list[str]:
-    lines = [f"A: {_run_label(d.a)}", f"B: {_run_label(d.b)}", ""]
-    lines.append(f"controls whose verdict changed: {len(d.verdicts)}")
+) -> Iterator[str]:
+    """The diff as lines of text, one at a time (a diff of large runs is never held whole)."""
+    # the same record is compared for many findings (one listing of every user): parsed once
+    read = functools.lru_cache(maxsize=16)(read_record)
+    yield from (f"A: {_run_label(d.a)}", f"B: {_run_label(d.b)}", "")
+    yield f"controls whose verdict changed: {len(d.verdicts)}"
     for v in d.verdicts:
-        lines.append(f"  {v.control_id:<20} {v.before or '(not judged)'} → {v.after or '(not judged)'}")
-    lines.append(f"findings new: {len(d.new)}")
-    for f in d.new:
-        lines.append(f"  + {f.status.value:<8} {f.control_id} {f.check_id} {f.resource_id}: {f.message}")
-    lines.append(f"findings resolved: {len(d.resolved)}")
-    for f in d.resolved:
-        lines.append(f"  - {f.status.value:<8} {f.control_id} {f.check_id} {f.resource_id}: {f.message}")
-    lines.append(f"findings changed: {len(d.changed)}")
-    for c in d.changed:
+        yield f"  {v.control_id:<20} {v.before or '(not judged)'} → {v.after or '(not judged)'}"
+    yield f"findings new: {d.new_count}"
+    for f in d.new():
+        yield f"  + {f.status.value:<8} {f.control_id} {f.check_id} {f.resource_id}: {f.message}"
+    yield f"findings resolved: {d.resolved_count}"
+    for f in d.resolved():
+        yield f"  - {f.status.value:<8} {f.control_id} {f.check_id} {f.resource_id}: {f.message}"
+    yield f"findings changed: {d.changed_count}"
+    for c in d.changed():
         a, b = c.before, c.after
-        lines.append(f"  ~ {b.control_id} {b.check_id} {b.resource_id}")
+        yield f"  ~ {b.control_id} {b.check_id} {b.resource_id}"
         for name in c.fields:
-            if name == "evidence":
-                continue
-            lines.append(f"      {name}: {show(getattr(a, name))} → {show(getattr(b, name))}")
+            if name != "evidence":
+                yield f"      {name}: {show(getattr(a, name))} → {show(getattr(b, name))}"
         if bundle_a is None and bundle_b is None:
             continue
-        for ev in evidence_changes(bundle_a, bundle_b, [*a.evidence, *b.evidence], focus=b.resource_id):
+        for ev in evidence_changes(bundle_a, bundle_b, [*a.evidence, *b.evidence], focus=b.resource_id, read=read):
             if ev.status == "identical":
                 continue
             if ev.status != "changed":
-                lines.append(f"      evidence {ev.path}: {ev.status.replace('_', ' ')}")
+                yield f"      evidence {ev.path}: {ev.status.replace('_', ' ')}"
                 continue
-            lines.append(f"      evidence {ev.path}:")
+            yield f"      evidence {ev.path}:"
             for path, old, new in ev.fields[:max_fields]:
-                lines.append(f"        {path}: {show(old)} → {show(new)}")
+                yield f"        {path}: {show(old)} → {show(new)}"
             if len(ev.fields) > max_fields:
-                lines.append(f"        ... and {len(ev.fields) - max_fields} more")
-    return lines
+                yield f"        ... and {len(ev.fields) - max_fields} more"
 
 
 def render_drift(drift: Drift, max_lines: int = 10) -> list[str]:

@@ -3,7 +3,7 @@ needs about one run)."""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -73,6 +73,12 @@ class Snapshot:
     #: for a partial snapshot: a finding of the run by its key, looked up in the history
     lookup: Callable[[str], Finding | None] | None = field(default=None, repr=False, compare=False)
     _keyed: dict[str, Finding] | None = field(default=None, repr=False, compare=False)
+    #: for a snapshot read from a bundle: its findings streamed from `findings.json`, none held
+    stream: Callable[[], Iterator[Finding]] | None = field(default=None, repr=False, compare=False)
+
+    def iter_findings(self) -> Iterator[Finding]:
+        """Every finding of the run, one at a time (streamed when the snapshot came from a bundle)."""
+        return self.stream() if self.stream is not None else iter(self.findings)
 
     @property
     def keyed(self) -> dict[str, Finding]:

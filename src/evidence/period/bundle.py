@@ -27,7 +27,7 @@ from evidence.period.deviations import deviations_csv, episodes
 from evidence.period.oscal import period_assessment_results
 from evidence.period.populations import populations
 from evidence.period.report import render_period_html, render_period_pdf
-from evidence.period.runs import PeriodError, RunRef, runs_of_period
+from evidence.period.runs import PeriodError, RunRef, checked_run, runs_of_period
 from evidence.sampling import count_population, default_size, sample_csv
 
 PERIOD_SCHEMA = "evidence.period/1"
@@ -63,9 +63,14 @@ def plan(out: Path, period: Period, schedule: str, catalog: Catalog) -> PeriodPl
         raise PeriodError(str(exc)) from None
     # by the day a run judged, not the period it was labelled with (a year holds its quarters' runs)
     bundles = [out / r.bundle for r in recorded if period.start <= r.reference_time.date() <= period.end]
+    outside = [b for b in bundles if not b.resolve().is_relative_to(out.resolve())]
+    if outside:
+        raise PeriodError(f"{outside[0]}: the history names a run bundle outside {out}; a period reads only its own")
     missing = [b for b in bundles if not (b / MANIFEST).is_file()]
     if missing:
         raise PeriodError(f"{missing[0]}: a run the history recorded has no bundle here; a period needs every run")
+    for bundle in bundles:
+        checked_run(bundle)
     runs = runs_of_period(out, bundles, period)
     if not runs:
         raise PeriodError(f"no run of {period.name} is recorded in {out}; run `evidence run` first")

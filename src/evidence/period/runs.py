@@ -9,7 +9,8 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
-from evidence.bundle import MANIFEST
+from evidence.bundle import MANIFEST, not_a_bundle, verify
+from evidence.json_depth import TooDeep, check_depth
 from evidence.models import ControlVerdict, Period, parse_time
 
 
@@ -41,6 +42,25 @@ class RunRef:
                    str(data["manifest_sha256"]))
 
 
+class RunTampered(PeriodError):
+    """A run bundle the period would draw on does not verify (exit 1, as `evidence verify`)."""
+
+
+def checked_run(bundle: Path) -> None:
+    """A run bundle is untrusted input: it must be a bundle, verify whole (links, escaping paths,
+    duplicates, hashes) and nest its findings within bounds before the period reads it."""
+    reason = not_a_bundle(bundle)
+    if reason is not None:
+        raise PeriodError(reason)
+    problems = verify(bundle)
+    if problems:
+        raise RunTampered(f"{bundle}: does not verify ({problems[0]}); run evidence verify {bundle}")
+    try:
+        check_depth(bundle / "findings.json")
+    except (OSError, TooDeep) as exc:
+        raise PeriodError(f"{bundle / 'findings.json'}: unreadable ({exc})") from None
+
+
 def run_ref(out: Path, bundle: Path) -> RunRef:
     """A run bundle as the period records it (its day is its reference time's UTC date)."""
     try:
@@ -70,6 +90,8 @@ def read_verdicts(bundle: Path) -> list[ControlVerdict]:
     path = bundle / "controls.json"
     try:
         rows = json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, ValueError) as exc:
-        raise PeriodError(f"{path}: cannot read the run's verdicts ({exc})") from None
-    return [ControlVerdict.model_validate(row) for row in rows]
+        return [ControlVerdict.model_validate(row) for row in rows]
+    except RecursionError:
+        raise PeriodError(f"{path}: cannot read the run's verdicts (nested too deeply)") from None
+    except (OSError, ValueError, TypeError) as exc:  # a ValidationError is a ValueError
+        raise PeriodError(f"{path}: cannot read the run's verdicts ({str(exc).splitlines()[0]})") from None

@@ -33,6 +33,7 @@ from evidence.bundle import (
     verify,
 )
 from evidence.checks.base import Check
+from evidence.json_depth import TooDeep, check_depth
 from evidence.judge import Judging, read_findings
 from evidence.models import ControlVerdict, Finding, sha256_of
 
@@ -52,6 +53,10 @@ _NOT_INPUTS = REPORT_FILES | {MANIFEST, MANIFEST_DIGEST, SIGNATURE}
 
 class ReportError(Exception):
     """A bundle the reports cannot be rendered from; the message names the file."""
+
+
+class BundleTampered(ReportError):
+    """A bundle that does not verify: altered since it was sealed (exit 1, as `evidence verify`)."""
 
 
 class CheckInfo(BaseModel):
@@ -129,6 +134,8 @@ def _read_json(root: Path, rel: str) -> Any:
         return json.loads(path.read_text(encoding="utf-8"))
     except FileNotFoundError:
         raise ReportError(f"{path}: missing; this is not a complete bundle") from None
+    except RecursionError:
+        raise ReportError(f"{path}: unreadable (nested too deeply)") from None
     except (OSError, ValueError) as exc:
         raise ReportError(f"{path}: unreadable ({exc})") from None
 
@@ -150,13 +157,14 @@ def load_bundle(
     without it the sealed manifest is read and every input file must match it. `digest` hashes
     a file (a bundle being written passes its own, which remembers what it hashed for the
     manifest)."""
+    stored = metadata is None
     if metadata is None:
         # a stored bundle is untrusted: verified whole (links, paths, duplicates, hashes) before
         # any file of it is read, and the manifest's hashes are then the inputs' hashes
         # the reports themselves are outputs: one missing or rendered again is no reason to refuse
         problems = verify(root, outputs=REPORT_FILES)
         if problems:
-            raise ReportError(
+            raise BundleTampered(
                 f"{root}: does not verify ({'; '.join(problems[:5])}{'; ...' if len(problems) > 5 else ''}); run "
                 "evidence verify, reports are not rendered from an altered bundle"
             )
@@ -177,6 +185,14 @@ def load_bundle(
             checks = {c["id"]: CheckInfo.model_validate(c) for c in _read_json(root, CHECKS_FILE)}
     except ValidationError as exc:
         raise ReportError(f"{root}: a bundle file does not fit its schema ({exc.errors()[0]['msg']})") from None
-    if not (root / "findings.json").is_file():
-        raise ReportError(f"{root / 'findings.json'}: missing; this is not a complete bundle")
+    except (KeyError, TypeError, RecursionError) as exc:
+        raise ReportError(f"{root}: a bundle file does not fit its schema ({type(exc).__name__}: {exc})") from None
+    findings = root / "findings.json"
+    if not findings.is_file():
+        raise ReportError(f"{findings}: missing; this is not a complete bundle")
+    if stored:
+        try:
+            check_depth(findings)  # before any streamed parse, which a deep document would choke
+        except (OSError, TooDeep) as exc:
+            raise ReportError(f"{findings}: unreadable ({exc})") from None
     return BundleContent(root, meta, verdicts, judging, checks, hashes)

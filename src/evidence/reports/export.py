@@ -18,6 +18,7 @@ from typing import Any
 
 from evidence.bundle import MANIFEST, MANIFEST_DIGEST, SIGNATURE, load_manifest, verify
 from evidence.reports.content import manifest_content_digest
+from evidence.signing import SignatureCheck
 
 
 class ExportError(Exception):
@@ -90,9 +91,10 @@ period); the evidence column names the files each row was judged from.
 """
 
 
-def export_bundle(bundle: Path, output: Path) -> Path:
-    """Write `output` (a zip): README.txt and the verified bundle under its run id."""
-    problems = verify(bundle)
+def export_bundle(bundle: Path, output: Path, *, verify_signature: SignatureCheck | None = None) -> Path:
+    """Write `output` (a zip): README.txt and the verified bundle under its run id (with
+    `verify_signature`, its signature must verify too)."""
+    problems = verify(bundle, verify_signature=verify_signature)
     if problems:
         raise ExportError(
             f"{bundle}: not exported, the bundle does not verify: " + "; ".join(problems[:5])

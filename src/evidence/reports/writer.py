@@ -15,7 +15,7 @@ from pathlib import Path
 from urllib.parse import quote
 
 from evidence.bundle import SIGNATURE, PartialBundle, verify
-from evidence.reports.content import FORMATS, BundleContent, ReportError, load_bundle
+from evidence.reports.content import FORMATS, BundleContent, BundleTampered, ReportError, load_bundle
 from evidence.reports.csv import controls_csv, write_findings_csv
 from evidence.reports.html import write_html
 from evidence.reports.oscal import write_assessment_results
@@ -74,7 +74,7 @@ def regenerate_in_place(bundle: Path, formats: Collection[str] = FORMATS) -> lis
     """
     problems = verify(bundle)
     if problems:
-        raise ReportError(f"{bundle}: not re-sealed, the bundle does not verify: " + "; ".join(problems[:5]))
+        raise BundleTampered(f"{bundle}: not re-sealed, the bundle does not verify: " + "; ".join(problems[:5]))
     if (bundle / SIGNATURE).is_file():
         raise ReportError(
             f"{bundle}: the bundle is signed; re-sealing would invalidate {SIGNATURE}. "
