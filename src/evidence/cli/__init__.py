@@ -30,8 +30,9 @@ def cli(verbose: int) -> None:
     level = logging.WARNING if verbose == 0 else logging.INFO if verbose == 1 else logging.DEBUG
     logging.basicConfig(level=level, format="%(levelname)s %(name)s: %(message)s")
     # the HTTP libraries' own debug logs print request headers and bodies (session tokens,
-    # AssumeRole's secret key, bearer tokens): never below INFO, whatever -v says
-    for noisy in ("botocore", "boto3", "urllib3", "googleapiclient", "google.auth", "httpx", "httpcore"):
+    # AssumeRole's secret key, bearer tokens), apprise's the URLs it posts to (a webhook's path
+    # or a Slack URL's tokens are its secret): never below INFO, whatever -v says
+    for noisy in ("botocore", "boto3", "urllib3", "googleapiclient", "google.auth", "httpx", "httpcore", "apprise"):
         logging.getLogger(noisy).setLevel(logging.WARNING if verbose < 2 else logging.INFO)
     try:
         reference_now()  # a mistake in EVIDENCE_NOW is one line, before any command runs
