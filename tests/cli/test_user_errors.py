@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import shutil
+import threading
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import pytest
@@ -56,3 +58,65 @@ def test_each_is_one_line_and_exit_2(name: str, tmp_path: Path) -> None:
     assert ran.exit_code == 2, ran.output
     assert says in ran.output and "Traceback" not in ran.output
     assert len([line for line in ran.output.splitlines() if line.startswith("evidence: error")]) == 1
+
+
+class _ExpiredSTS(BaseHTTPRequestHandler):
+    """An STS endpoint that answers every call as AWS does for an expired session token."""
+
+    def do_POST(self) -> None:
+        self.rfile.read(int(self.headers.get("Content-Length", "0")))
+        body = (b"<ErrorResponse><Error><Type>Sender</Type><Code>ExpiredToken</Code>"
+                b"<Message>The security token included in the request is expired</Message></Error></ErrorResponse>")
+        self.send_response(403)
+        self.send_header("Content-Type", "text/xml")
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+    def log_message(self, *args: object) -> None:
+        pass
+
+
+@pytest.mark.parametrize(("name", "says"), [
+    ("missing-profile", "The config profile (nope) could not be found"),
+    ("failing-credential-process", "the AWS credentials could not be loaded (Error when retrieving credentials"),
+    ("unparsable-credentials-file", "Unable to parse config file"),
+    ("expired-token", "AWS rejected the credentials (ExpiredToken)"),
+])
+def test_a_broken_aws_credential_chain_is_one_line_and_exit_2(
+    name: str, says: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Every credential-chain failure names its fix in one line, exit 2, and the run still
+    writes its bundle (its AWS controls `error`, never a pass)."""
+    for key in ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN"):
+        monkeypatch.delenv(key, raising=False)
+    monkeypatch.setenv("AWS_ENDPOINT_URL", "http://127.0.0.1:1")
+    server = None
+    if name == "missing-profile":
+        monkeypatch.setenv("AWS_PROFILE", "nope")
+    elif name == "failing-credential-process":
+        (tmp_path / "config").write_text("[default]\ncredential_process = /bin/false\n")
+        monkeypatch.setenv("AWS_CONFIG_FILE", str(tmp_path / "config"))
+    elif name == "unparsable-credentials-file":
+        (tmp_path / "credentials").write_text("[default\naws_access_key_id = AKIA\n")
+        monkeypatch.setenv("AWS_SHARED_CREDENTIALS_FILE", str(tmp_path / "credentials"))
+    else:
+        monkeypatch.setenv("AWS_ACCESS_KEY_ID", "AKIAEXPIRED")
+        monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "expired")
+        monkeypatch.setenv("AWS_SESSION_TOKEN", "expired")
+        server = ThreadingHTTPServer(("127.0.0.1", 0), _ExpiredSTS)
+        threading.Thread(target=server.serve_forever, daemon=True).start()
+        monkeypatch.setenv("AWS_ENDPOINT_URL", f"http://127.0.0.1:{server.server_port}")
+    config = tmp_path / "evidence.toml"
+    config.write_text('[aws]\nregions = ["eu-west-2"]\n')
+    try:
+        ran = CliRunner().invoke(cli, ["run", "--only", "aws", "--config", str(config), "--out", str(tmp_path / "out")])
+    finally:
+        if server is not None:
+            server.shutdown()
+            server.server_close()
+    assert ran.exit_code == 2, ran.output
+    errors = [line for line in ran.output.splitlines() if line.startswith("evidence: error")]
+    assert len(errors) == 1 and says in errors[0], ran.output
+    assert "Traceback" not in ran.output
+    assert list((tmp_path / "out").glob("*/*/manifest.json"))  # what was collected is kept

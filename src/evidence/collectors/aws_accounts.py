@@ -11,11 +11,34 @@ from __future__ import annotations
 from collections.abc import Callable
 
 import boto3
-from botocore.exceptions import BotoCoreError, ClientError, NoCredentialsError, NoRegionError
+from botocore.exceptions import (
+    BotoCoreError,
+    ClientError,
+    ConfigParseError,
+    CredentialRetrievalError,
+    InvalidConfigError,
+    NoCredentialsError,
+    NoRegionError,
+    PartialCredentialsError,
+    SSOTokenLoadError,
+    TokenRetrievalError,
+    UnauthorizedSSOTokenError,
+)
 
 from evidence.collectors.aws_calls import Account, Caller, Clients
 from evidence.collectors.base import CollectorFailure, Sink
 from evidence.sources.aws import DESCRIBE_REGIONS, arn_account, role_arn, split_key
+
+#: what AWS answers when it does not accept the credentials themselves
+_REJECTED = frozenset({"InvalidClientTokenId", "SignatureDoesNotMatch", "ExpiredToken", "ExpiredTokenException",
+                       "UnrecognizedClientException", "InvalidAccessKeyId", "AuthFailure"})
+#: botocore's failures to load credentials at all
+_CHAIN_FAILURES = (CredentialRetrievalError, PartialCredentialsError, TokenRetrievalError, SSOTokenLoadError,
+                   UnauthorizedSSOTokenError, ConfigParseError, InvalidConfigError)
+
+
+def _first_line(exc: BaseException) -> str:
+    return (str(exc).strip().splitlines() or [type(exc).__name__])[0][:300]
 
 
 class Accounts:
@@ -44,13 +67,24 @@ class Accounts:
             ) from None
         except ClientError as exc:
             code = str(exc.response.get("Error", {}).get("Code", ""))
-            if code in {"InvalidClientTokenId", "SignatureDoesNotMatch", "ExpiredToken"} and not account_hint:
+            if code in _REJECTED and not account_hint:
                 raise CollectorFailure(
                     code, f"AWS rejected the credentials ({code})",
                     "refresh or replace the AWS credentials evidence runs with", user_error=True,
                 ) from None
             caller._fail("sts", "GetCallerIdentity", {}, account_hint, exc)
             return None
+        except _CHAIN_FAILURES as exc:
+            if account_hint:  # an assumed account's own session: recorded as that account's failure
+                caller._fail("sts", "GetCallerIdentity", {}, account_hint, exc)
+                return None
+            # the credential chain itself (a credential_process that fails, an SSO token that
+            # expired, a credentials file that cannot be read): the user's to fix, one line
+            raise CollectorFailure(
+                type(exc).__name__, f"the AWS credentials could not be loaded ({_first_line(exc)})",
+                "fix the credential source named (run `aws sso login`, repair credential_process or the "
+                "credentials file), or set AWS_PROFILE to a working profile", user_error=True,
+            ) from None
         except BotoCoreError as exc:
             caller._fail("sts", "GetCallerIdentity", {}, account_hint, exc)
             return None
