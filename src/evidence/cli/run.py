@@ -139,6 +139,10 @@ def demo(out: str | None, period: str | None) -> None:
     missing = missing_extra()
     if missing is not None:
         _fail(missing)
+    from evidence.demo.scratch import exit_on_sigterm, sweep_stale
+
+    exit_on_sigterm()
+    sweep_stale()
     if period is not None:
         _demo_period(Path(out) if out else None, _period(period or None))
         return

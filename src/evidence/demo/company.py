@@ -7,11 +7,9 @@ from __future__ import annotations
 
 import json
 import os
-import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 from typing import Any
 
 from evidence.demo.github import (
@@ -23,6 +21,7 @@ from evidence.demo.github import (
     Rule,
     Ruleset,
 )
+from evidence.demo.scratch import scratch_dir
 from evidence.demo.workspace import NEVER_LOGGED_IN, FakeWorkspace, make_user
 from evidence.models import Period
 
@@ -73,9 +72,9 @@ def workspace_server() -> Iterator[tuple[dict[str, str], FakeWorkspace]]:
     """`fake_workspace`, with the fake itself (to change the company between runs)."""
     with (
         FakeWorkspace(workspace_users(), customer_id="C01zapt1c", page_size=5) as workspace,
-        tempfile.TemporaryDirectory(prefix="evidence-demo-workspace-") as folder,
+        scratch_dir("workspace") as folder,
     ):
-        key = Path(folder) / "service-account.json"
+        key = folder / "service-account.json"
         key.write_text(json.dumps(workspace.service_account_info()), encoding="utf-8")
         yield {
             "customer_id": "my_customer",

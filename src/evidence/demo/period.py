@@ -22,6 +22,7 @@ from evidence.demo.aws import DEMO_REGIONS, moto_server, seed
 from evidence.demo.company import fake_github, workspace_server
 from evidence.demo.endpoints import demo_endpoints
 from evidence.demo.run import demo_config, demo_signing_key
+from evidence.demo.scratch import scratch_dir
 from evidence.history import History, Snapshot
 from evidence.models import NOW_VARIABLE, Period
 from evidence.period.bundle import plan, write_period_bundle
@@ -67,8 +68,8 @@ def run_demo_period(
     with (
         moto_server(),
         workspace_server() as (workspace_section, workspace),
-        tempfile.TemporaryDirectory(prefix="evidence-demo-ca-") as ca_dir,
-        demo_endpoints(Path(ca_dir)) as endpoints,
+        scratch_dir("ca") as ca_dir,
+        demo_endpoints(ca_dir) as endpoints,
         fake_github(period) as github,
     ):
         seed(DEMO_REGIONS)

@@ -17,6 +17,7 @@ from evidence.config import Config, parse_config
 from evidence.demo.aws import DEMO_REGIONS, moto_server, seed
 from evidence.demo.company import fake_github, fake_workspace
 from evidence.demo.endpoints import demo_endpoints
+from evidence.demo.scratch import scratch_dir
 from evidence.models import Period
 from evidence.pipeline import make_runner
 from evidence.registry import Registry
@@ -66,8 +67,8 @@ def run_demo(
     with (
         moto_server(),
         fake_workspace() as workspace,
-        tempfile.TemporaryDirectory(prefix="evidence-demo-ca-") as ca_dir,
-        demo_endpoints(Path(ca_dir)) as endpoints,
+        scratch_dir("ca") as ca_dir,
+        demo_endpoints(ca_dir) as endpoints,
         fake_github(period) as github,
     ):
         seed(DEMO_REGIONS)
