@@ -25,7 +25,7 @@ from typing import Any
 import boto3
 
 from evidence.collectors.aws_accounts import Accounts
-from evidence.collectors.aws_calls import Account, Caller, boto_config
+from evidence.collectors.aws_calls import Account, Caller, boto_config, reject_incomplete
 from evidence.collectors.aws_config import AwsConfig
 from evidence.collectors.aws_permissions import PERMISSIONS
 from evidence.collectors.aws_services import SERVICE_UNITS
@@ -98,9 +98,11 @@ class AwsCollector(Collector):
         key = (service, region)
         with account.lock:
             if key not in account.clients:
-                account.clients[key] = account.session.client(
-                    service, region_name=region, config=self._boto_config
-                )
+                client = account.session.client(service, region_name=region, config=self._boto_config)
+                meta = getattr(client, "meta", None)  # a real botocore client (tests may hand in others)
+                if meta is not None:
+                    meta.events.register("before-parse", reject_incomplete)
+                account.clients[key] = client
             return account.clients[key]
 
     def collect(self, sink: Sink, wanted: frozenset[str]) -> None:

@@ -23,10 +23,12 @@ import boto3
 from botocore import xform_name
 from botocore.config import Config as BotoConfig
 from botocore.exceptions import BotoCoreError, ClientError
+from botocore.parsers import ResponseParserError
 
 from evidence.collectors.aws_config import AwsConfig
 from evidence.collectors.aws_permissions import PERMISSIONS
 from evidence.collectors.base import Sink
+from evidence.errortext import plain_error
 from evidence.models import CollectionError, EvidenceRecord, iso, utc_now
 from evidence.sources.aws import error_answer
 
@@ -73,6 +75,23 @@ def boto_config(aws: AwsConfig) -> BotoConfig:
     )
 
 
+class IncompleteResponse(BotoCoreError):  # type: ignore[misc]
+    """A response whose body is shorter than its Content-Length: the connection was cut."""
+
+    fmt = "the response ended after {received} of the {announced} bytes its Content-Length announced"
+
+
+def reject_incomplete(response_dict: dict[str, Any], operation_model: Any, **_: Any) -> None:
+    """`before-parse` handler: botocore reads bodies without enforcing Content-Length, so a body cut
+    short would be parsed as a complete answer (a JSON one as `{"message": <the half body>}`, an
+    empty page that ends the listing); raise instead, and the call is recorded as failed."""
+    body = response_dict.get("body")
+    announced = str(response_dict.get("headers", {}).get("content-length", ""))
+    if isinstance(body, bytes) and announced.isdigit() and operation_model.http.get("method") != "HEAD" \
+            and int(announced) != len(body):
+        raise IncompleteResponse(received=len(body), announced=int(announced))
+
+
 def jsonable(value: Any) -> Any:
     """A boto3 response as plain JSON (timestamps as ISO-8601, bytes as base64), metadata dropped,
     secret fields redacted."""
@@ -117,9 +136,13 @@ def error_code(exc: Exception) -> tuple[str, str]:
     """(code, message) of a failed call."""
     if isinstance(exc, ClientError):
         err = exc.response.get("Error", {})
-        return str(err.get("Code", "ClientError")), str(err.get("Message", str(exc)))
+        # an endpoint that answers with an HTML page (an emulator's 404, a proxy's 502): its title only
+        return str(err.get("Code", "ClientError")), plain_error(str(err.get("Message", str(exc))))
     if isinstance(exc, NotImplementedError):
         return "NotImplemented", str(exc)
+    if isinstance(exc, ResponseParserError):
+        # its first line says why; the rest is the unparsable body itself
+        return "ResponseParserError", str(exc).split("\n", 1)[0]
     return type(exc).__name__, str(exc)
 
 
@@ -251,7 +274,7 @@ class Caller:
                 return answer
             self._fail(service, op, params, subject, exc)
             return None
-        except (BotoCoreError, NotImplementedError) as exc:
+        except (BotoCoreError, ResponseParserError, NotImplementedError) as exc:
             self._fail(service, op, params, subject, exc)
             return None
         recorded = transform(response) if transform is not None else response
@@ -294,7 +317,7 @@ class Caller:
                 yield answer
                 return
             self._fail(service, op, {**shown, "page": n + 1}, subject, exc)
-        except (BotoCoreError, NotImplementedError) as exc:
+        except (BotoCoreError, ResponseParserError, NotImplementedError) as exc:
             self._fail(service, op, {**shown, "page": n + 1}, subject, exc)
 
     def marker_pages(

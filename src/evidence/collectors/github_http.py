@@ -31,6 +31,7 @@ import httpx
 from tenacity import RetryCallState, Retrying, retry_if_exception_type, wait_exponential_jitter
 
 from evidence import __version__
+from evidence.errortext import plain_error
 from evidence.models import CollectionError, iso
 
 #: the collector's logger (its lines read `evidence.collectors.github: ...`, whichever module logs)
@@ -301,7 +302,7 @@ def _message_of(response: httpx.Response) -> str:
     try:
         body = response.json()
     except ValueError:
-        return response.text[:200] or response.reason_phrase
+        return plain_error(response.text[:2000]) if response.text else response.reason_phrase
     if isinstance(body, dict) and body.get("message"):
         return str(body["message"])
     return response.reason_phrase

@@ -18,6 +18,7 @@ The access token lives only inside the credentials object: it is never recorded 
 
 from __future__ import annotations
 
+import http.client
 import json
 import logging
 from collections.abc import Mapping
@@ -34,6 +35,7 @@ from googleapiclient.errors import HttpError
 from evidence.collectors.base import Collector, CollectorFailure, Sink
 from evidence.collectors.google_workspace_config import GoogleWorkspaceConfig
 from evidence.config import Config, Section
+from evidence.errortext import plain_error
 from evidence.models import CollectionError, EvidenceRecord, Period, iso, utc_now
 from evidence.sources.google_workspace import SOURCE, USER_FIELDS, USERS_LIST
 
@@ -220,7 +222,8 @@ class _Session:
             recorded = {**params, "page": page, **({"pageToken": token} if token else {})}
             try:
                 response: dict[str, Any] = request.execute(num_retries=self.collector.num_retries)
-            except (HttpError, RefreshError, TransportError, httplib2.HttpLib2Error, OSError) as exc:
+            except (HttpError, RefreshError, TransportError, httplib2.HttpLib2Error, OSError,
+                    http.client.HTTPException) as exc:  # e.g. IncompleteRead: a body cut short
                 error = self.error_for(USERS_LIST, exc)
                 log.warning("google_workspace %s page %d failed: %s", USERS_LIST, page, error.code)
                 self._record(USERS_LIST, recorded, error=error)
@@ -278,6 +281,7 @@ class _Session:
         except (ValueError, AttributeError):
             pass
         code = f"{status} {reason}".strip() if reason else f"HTTP {status}"
+        message = plain_error(message)  # a proxy's HTML error page: its title, not the page
         scopes = ", ".join(PERMISSIONS.get(key, ()))
         admin = self.cfg.delegated_admin
         project = self.key.project_id

@@ -270,4 +270,11 @@ class ProbeCollector(Collector):
         except httpx.HTTPError as exc:
             self._fail(sink, key, params, url, http_error(exc, url, timeout))
             return
+        status = response.get("status")
+        if isinstance(status, int) and status >= 500:
+            # a server error is not the page the URL serves: its headers, cookies or text judge nothing
+            self._fail(sink, key, params, url, CollectionError(
+                code=f"HTTP {status}", message=f"GET {url}: the server answered {status} (a server error)",
+                remedy="check that the site is up and serving the URL, then run again"))
+            return
         self._record(sink, key, params, url, response)
