@@ -178,6 +178,11 @@ class Finding(BaseModel):
         return (self.control_id, self.check_id, self.resource_id, self.account, self.region, self.status)
 
 
+def finding_key(f: Finding) -> str:
+    """What identifies a finding across runs: control, check, resource, account, region."""
+    return "|".join((f.control_id, f.check_id, f.resource_id, f.account, f.region))
+
+
 class ControlVerdict(BaseModel):
     """One control's verdict with the counts of its findings by status."""
 

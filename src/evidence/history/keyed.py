@@ -4,12 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Iterator
 
-from evidence.models import Finding
-
-
-def finding_key(f: Finding) -> str:
-    """What identifies a finding across runs: control, check, resource, account, region."""
-    return "|".join((f.control_id, f.check_id, f.resource_id, f.account, f.region))
+from evidence.models import Finding, finding_key
 
 
 def iter_keyed(findings: Iterable[Finding]) -> Iterator[tuple[str, Finding]]:
@@ -33,3 +28,6 @@ def keyed_findings(findings: Iterable[Finding]) -> dict[str, Finding]:
             key = f"{base}#{n}"
         out[key] = f
     return out
+
+
+__all__ = ["finding_key", "iter_keyed", "keyed_findings"]

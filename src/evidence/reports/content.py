@@ -37,12 +37,14 @@ from evidence.json_depth import TooDeep, check_depth
 from evidence.judge import Judging, read_findings
 from evidence.models import ControlVerdict, Finding, sha256_of
 
-FORMATS = ("html", "pdf", "csv", "oscal")
+FORMATS = ("html", "pdf", "csv", "oscal", "sarif", "junit")
 OUTPUTS: dict[str, tuple[str, ...]] = {
     "html": ("report.html",),
     "pdf": ("report.pdf",),
     "csv": ("findings.csv", "controls.csv"),
     "oscal": ("oscal/assessment-results.json",),
+    "sarif": ("evidence.sarif",),
+    "junit": ("junit.xml",),
 }
 #: files the reports are written to: never inputs of a report, never in the content digest
 REPORT_FILES = frozenset(name for names in OUTPUTS.values() for name in names)

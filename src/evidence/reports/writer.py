@@ -18,8 +18,10 @@ from evidence.bundle import SIGNATURE, PartialBundle, verify
 from evidence.reports.content import FORMATS, BundleContent, BundleTampered, ReportError, load_bundle
 from evidence.reports.csv import controls_csv, write_findings_csv
 from evidence.reports.html import write_html
+from evidence.reports.junit import write_junit
 from evidence.reports.oscal import write_assessment_results
 from evidence.reports.pdf import render_pdf
+from evidence.reports.sarif import write_sarif
 
 
 def _write(out: Path, rel: str, data: bytes) -> Path:
@@ -55,6 +57,12 @@ def write_reports(
         # streamed: a large bundle's document is never held in memory
         write_assessment_results(content, out / "oscal/assessment-results.json", _prefix(content.root, out / "oscal"))
         written.append(out / "oscal/assessment-results.json")
+    if "sarif" in formats:
+        write_sarif(content, out / "evidence.sarif")
+        written.append(out / "evidence.sarif")
+    if "junit" in formats:
+        write_junit(content, out / "junit.xml")
+        written.append(out / "junit.xml")
     return written
 
 
