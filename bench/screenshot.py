@@ -45,7 +45,7 @@ def main(argv: list[str] | None = None) -> int:
     args = ap.parse_args(argv)
     path = screenshot(args.html, args.out, args.width, args.height)
     if args.crop:
-        from PIL import Image  # Pillow comes with WeasyPrint
+        from PIL import Image  # Pillow: a dev dependency
 
         top, bottom = (int(v) for v in args.crop.split(":"))
         with Image.open(path) as im:

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import csv
 import io
+import shutil
+import subprocess
 from pathlib import Path
 
 from click.testing import CliRunner
@@ -25,3 +27,11 @@ def test_demo_period_simulates_a_quarter_with_a_degraded_listener_and_a_leaver(t
     assert [(r["days"], r["within_sla"]) for r in episodes] == [("14", "yes")]  # two weeks, then restored
     leavers = (bundle / "populations/workspace-leavers.csv").read_text(encoding="utf-8")
     assert "chloe@zaptic.example" in leavers
+    # the period report's PDF, typeset by Typst: the company, each control, a deviation's resource
+    assert (bundle / "report.pdf").read_bytes().startswith(b"%PDF")
+    if shutil.which("pdftotext") is not None:
+        text = subprocess.run(["pdftotext", "-raw", str(bundle / "report.pdf"), "-"], capture_output=True,
+                              text=True, check=True).stdout
+        assert "Zaptic" in text and "operated throughout" in text
+        assert all(r["control_id"] in text for r in coverage)
+        assert episodes[0]["resource_id"] in "".join(text.split())

@@ -6,7 +6,11 @@ from __future__ import annotations
 import csv
 import io
 import json
+import logging
+import os
 import shutil
+import subprocess
+import sys
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -16,11 +20,14 @@ import pytest
 from click.testing import CliRunner
 from moto import mock_aws
 
+import evidence.reports.pdf as pdf_module
+from evidence.bundle import load_manifest, verify
 from evidence.catalog import default_catalog_dir
 from evidence.cli import cli
 from evidence.config import parse_config
 from evidence.history import History, Snapshot
 from evidence.models import Period
+from evidence.period.report import render_period_pdf
 from evidence.registry import Registry
 from evidence.runner import Runner
 from tests.fakes.google_workspace import FakeWorkspace, make_user
@@ -100,7 +107,8 @@ def _period(month: Month, catalog: Path, *extra: str) -> Path:
         ran = CliRunner().invoke(cli, ["period", "2026-Q4", "--out", str(month.out), "--catalog", str(catalog),
                                        *extra], catch_exceptions=False)
     assert ran.exit_code == 0, ran.output
-    return Path(ran.output.strip().splitlines()[-1].removeprefix("period bundle: "))
+    [line] = [line for line in ran.output.splitlines() if line.startswith("period bundle: ")]
+    return Path(line.removeprefix("period bundle: "))
 
 
 def _rows(path: Path) -> list[dict[str, str]]:
@@ -185,3 +193,63 @@ def test_verify_names_a_changed_byte_in_the_period_or_a_run_and_evaluate_recompu
     tampered = CliRunner().invoke(cli, ["verify", str(bundle)])
     assert tampered.exit_code == 1
     assert f"{run_bundle.relative_to(out).as_posix()}/controls.json" in tampered.output
+
+
+def _pdftotext(pdf: Path) -> str:
+    """The PDF's text in content order (-raw: a wrapped identifier's pieces stay together)."""
+    if shutil.which("pdftotext") is None:
+        if os.environ.get("CI"):
+            pytest.fail("pdftotext is missing: CI must install poppler-utils")
+        pytest.skip("pdftotext (poppler-utils) is not installed")
+    return subprocess.run(["pdftotext", "-raw", str(pdf), "-"], capture_output=True, text=True, check=True).stdout
+
+
+def _bundle_files(bundle: Path) -> dict[str, str]:
+    return {p.relative_to(bundle).as_posix(): p.read_text(encoding="utf-8")
+            for p in sorted(bundle.rglob("*")) if p.suffix in (".csv", ".json") and p.parent.name != "oscal"}
+
+
+def test_the_period_pdf_is_typeset_by_typst_with_every_control_and_deviation_and_is_reproducible(
+    month: Month,
+) -> None:
+    bundle = _period(month, month.catalog)
+    pdf = (bundle / "report.pdf").read_bytes()
+    assert pdf.startswith(b"%PDF")
+    manifest = load_manifest(bundle)
+    assert "report_errors" not in manifest
+    text = _pdftotext(bundle / "report.pdf")
+    assert (manifest["company"] or "Unnamed company") in text
+    assert "Coverage, day by day" in text and "operated throughout" in text
+    for control in CONTROLS:
+        assert control in text, control
+    assert "not throughout" in text  # day 20 has no run: neither control operated throughout
+    # the listener's ARN wraps in its column, and reads whole from the PDF (no zero-width spaces)
+    assert month.listener in "".join(text.split()) and "\u200b" not in text
+    assert manifest["period_id"] in text  # the footer
+
+    # the same files and manifest give the same bytes: dated when the bundle was built, not now
+    files = _bundle_files(bundle)
+    assert render_period_pdf(files, manifest) == pdf
+    assert render_period_pdf(files, manifest) == pdf
+
+
+def test_a_typesetter_that_segfaults_costs_the_period_bundle_only_its_pdf(
+    month: Month, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    out = tmp_path / "out"
+    shutil.copytree(month.out, out)
+    crash = "import ctypes; ctypes.string_at(0)"  # a read of address 0: SIGSEGV
+    monkeypatch.setattr(pdf_module, "TYPESETTER", (sys.executable, "-c", crash))
+    with caplog.at_level(logging.ERROR, logger="evidence.report"):
+        bundle = _period(Month(out, month.catalog, month.listener), month.catalog)
+    assert not (bundle / "report.pdf").exists()
+    assert (bundle / "report.html").is_file() and (bundle / "coverage.csv").is_file()
+    assert load_manifest(bundle)["report_errors"] == ["pdf: ReportError: Typst crashed (SIGSEGV)"]
+    with pytest.MonkeyPatch.context() as mp:  # and the command says so, in one line
+        mp.setenv("EVIDENCE_NOW", "2026-10-30T18:00:00Z")
+        again = CliRunner().invoke(cli, ["period", "2026-Q4", "--out", str(out), "--catalog", str(month.catalog)])
+    assert again.exit_code == 0
+    assert "evidence: report failed: pdf: ReportError: Typst crashed (SIGSEGV)" in again.output
+    assert any("pdf report could not be rendered" in r.getMessage() for r in caplog.records)
+    assert verify(bundle) == []
+    assert CliRunner().invoke(cli, ["verify", str(bundle)]).exit_code == 0

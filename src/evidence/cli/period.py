@@ -8,6 +8,7 @@ from pathlib import Path
 
 import click
 
+from evidence.bundle import load_manifest
 from evidence.catalog import CatalogError, load_catalog
 from evidence.cli.common import _OUT_HELP, _config, _fail, _out_dir, _period
 from evidence.config import ConfigError
@@ -52,6 +53,9 @@ def period_cmd(period_name: str, config_path: str | None, out: str | None, sched
     click.echo(f"period {period.name}: {p.start} to {p.end}, {len(p.runs)} runs, schedule {schedule}")
     print_coverage(coverage)
     click.echo(f"period bundle: {bundle}")
+    for error in load_manifest(bundle).get("report_errors", []):
+        click.echo(f"evidence: report failed: {error} (the bundle is sealed without it; run evidence period again)",
+                   err=True)
 
 
 def print_coverage(coverage: list[ControlCoverage]) -> None:

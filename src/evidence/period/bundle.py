@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import logging
 import secrets
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
@@ -28,7 +29,11 @@ from evidence.period.oscal import period_assessment_results
 from evidence.period.populations import populations
 from evidence.period.report import render_period_html, render_period_pdf
 from evidence.period.runs import PeriodError, RunRef, checked_run, runs_of_period
+from evidence.reports import ReportError
 from evidence.sampling import count_population, default_size, sample_csv
+
+#: the logger report failures are logged to, as in a run (`evidence.reports.phase`)
+log = logging.getLogger("evidence.report")
 
 PERIOD_SCHEMA = "evidence.period/1"
 #: the files `evidence evaluate` recomputes from the run bundles and compares byte for byte
@@ -126,7 +131,11 @@ def write_period_bundle(out: Path, p: PeriodPlan, *, company: str = "",
             "remediate_within_days": p.sla, "runs": [r.as_json() for r in p.runs],
         }
         partial.write_text("report.html", render_period_html(files, manifest))
-        (partial.tmp / "report.pdf").write_bytes(render_period_pdf(files, manifest))
+        try:  # as in a run (reports.phase): a PDF Typst could not make costs the bundle only that file
+            (partial.tmp / "report.pdf").write_bytes(render_period_pdf(files, manifest))
+        except ReportError as exc:  # recorded in the manifest and logged, never silent
+            log.exception("the pdf report could not be rendered; the period bundle is written without it")
+            manifest["report_errors"] = [f"pdf: {type(exc).__name__}: {exc}"]
         hashes = {name: hashlib.sha256(text.encode("utf-8")).hexdigest() for name, text in files.items()}
         partial.write_text("oscal/assessment-results.json", period_assessment_results(files, manifest, hashes))
         partial.seal(manifest, sign=sign)

@@ -8,12 +8,17 @@ import csv
 import io
 import json
 from collections.abc import Mapping
+from pathlib import Path
 from typing import Any
 
 from evidence import __version__
+from evidence.catalog import default_templates_dir
+from evidence.reports.pdf import timestamp_of, typeset
 from evidence.reports.templates import environment
 from evidence.sampling import default_size
 
+#: the Typst template of report.pdf, in the templates folder
+PDF_TEMPLATE = "period.typ"
 LABELS = {"pass": "Pass", "fail": "Fail", "error": "Error", "manual": "Manual", "not_applicable": "N/A",
           "waived": "Waived", "gap": "No run"}
 
@@ -48,9 +53,9 @@ def render_period_html(files: Mapping[str, str], meta: Mapping[str, Any]) -> str
     return environment().get_template("period.html.j2").render(period_view(files, meta))
 
 
-def render_period_pdf(files: Mapping[str, str], meta: Mapping[str, Any]) -> bytes:
-    from weasyprint import HTML
-
-    html = environment().get_template("period.html.j2").render(period_view(files, meta, pdf=True))
-    pdf: bytes = HTML(string=html).write_pdf()
-    return pdf
+def render_period_pdf(files: Mapping[str, str], meta: Mapping[str, Any], *, templates: Path | None = None) -> bytes:
+    """`report.pdf` of a period bundle: `period.typ` typeset by Typst with the view as JSON, in a
+    process of its own (`evidence.reports.pdf.typeset`), dated when the bundle was built so the
+    same files give the same bytes. Raises `ReportError` if Typst fails, crashes or times out."""
+    view = period_view(files, meta, pdf=True)
+    return typeset((templates or default_templates_dir()) / PDF_TEMPLATE, view, timestamp_of(meta, ("built_at",)))

@@ -1,5 +1,6 @@
 """report.pdf: the content of report.html typeset by Typst (`templates/report.typ`), with a table
-of contents, bookmarks and page numbers, in about a second."""
+of contents, bookmarks and page numbers, in about a second. `typeset` runs Typst in a process of
+its own for any template (the period report's `period.typ` too)."""
 
 from __future__ import annotations
 
@@ -57,9 +58,10 @@ def _plain(value: Any) -> Any:
     return str(value)
 
 
-def _timestamp(meta: Mapping[str, Any]) -> datetime:
-    """The PDF's creation date: when the run finished (so a report renders to the same bytes)."""
-    for key in ("finished_at", "started_at"):
+def timestamp_of(meta: Mapping[str, Any], keys: tuple[str, ...] = ("finished_at", "started_at")) -> datetime:
+    """The PDF's creation date: the first of `keys` in `meta` that is a time (for a run, when it
+    finished), so that a report renders to the same bytes; else 1970-01-01."""
+    for key in keys:
         raw = meta.get(key)
         if isinstance(raw, str) and raw:
             try:
@@ -111,15 +113,25 @@ def render_pdf(content: BundleContent, *, templates: Path | None = None) -> byte
     Typst runs in a process of its own (`TYPESETTER`): if it crashes, even by a signal, this
     raises `ReportError` saying so, and the run goes on without the PDF."""
     data = report_data(content)
-    source = (templates or default_templates_dir()) / TEMPLATE
+    return typeset((templates or default_templates_dir()) / TEMPLATE, data, timestamp_of(data["meta"]))
+
+
+def typeset(template: Path, data: Mapping[str, Any], timestamp: datetime) -> bytes:
+    """The PDF Typst compiles from `template` (a .typ file, copied alone into a scratch folder:
+    it reads nothing else but `data`, written next to it as `data.json`), dated `timestamp`
+    so the same data gives the same bytes; no font but the Liberation fonts (when installed)
+    and Typst's own, nothing fetched.
+
+    Typst runs in a process of its own (`TYPESETTER`): a failure, a crash (even by a signal)
+    or a typesetting that outlasts `TIMEOUT_SECONDS` raises `ReportError` saying which."""
     with tempfile.TemporaryDirectory(prefix="evidence-pdf-") as tmp:
         root = Path(tmp)
-        shutil.copyfile(source, root / TEMPLATE)
+        shutil.copyfile(template, root / template.name)
         (root / "data.json").write_text(json.dumps(data, ensure_ascii=False), encoding="utf-8")
         fonts = _font_dirs()
-        request = {"input": str(root / TEMPLATE), "root": str(root), "output": str(root / "report.pdf"),
+        request = {"input": str(root / template.name), "root": str(root), "output": str(root / "out.pdf"),
                    "inputs": {"data": "data.json"}, "font_paths": [str(f) for f in fonts],
-                   "ignore_system_fonts": bool(fonts), "timestamp": _timestamp(data["meta"]).isoformat()}
+                   "ignore_system_fonts": bool(fonts), "timestamp": timestamp.isoformat()}
         (root / "request.json").write_text(json.dumps(request), encoding="utf-8")
         try:
             done = subprocess.run([*TYPESETTER, str(root / "request.json")], capture_output=True,
@@ -131,4 +143,4 @@ def render_pdf(content: BundleContent, *, templates: Path | None = None) -> byte
             how = (f"crashed ({_signal_name(-done.returncode)})" if done.returncode < 0
                    else f"failed (exit {done.returncode})")
             raise ReportError(f"Typst {how}{': ' + said[-1] if said else ''}")
-        return (root / "report.pdf").read_bytes()
+        return (root / "out.pdf").read_bytes()
