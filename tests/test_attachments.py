@@ -134,7 +134,7 @@ def test_valid_attachment_passes_and_expired_is_manual_and_alerts(
         assert {v.control_id: v.verdict for v in result.verdicts}["PENTEST"] is Status.PASS
         assert code == EXIT_DRIFT  # nothing fails, but there is drift: exit 4
         titles = [r["json"]["title"] for r in hook.requests]
-        assert titles == ["evidence: PENTEST pass: manual evidence pentest-report expiring"]
+        assert titles == [f"PENTEST: manual evidence pentest-report expires on {until.isoformat()} (in 10 days)"]
         assert "(in 10 days)" in hook.requests[-1]["json"]["message"]
 
         # the day after it expired: manual, one alert
@@ -145,7 +145,7 @@ def test_valid_attachment_passes_and_expired_is_manual_and_alerts(
         assert pentest.observed == f"expired on {until.isoformat()}"
         assert code == EXIT_DRIFT
         assert [r["json"]["title"] for r in hook.requests][1:] == [
-            "evidence: PENTEST manual: manual evidence pentest-report expired"]
+            f"PENTEST: manual evidence pentest-report expired on {until.isoformat()}"]
         message = hook.requests[-1]["json"]["message"]
         assert f"manual evidence pentest-report ({rel}) expired on {until.isoformat()}" in message
         assert "Statement: We engage third-party security experts" in message
@@ -167,7 +167,7 @@ def test_evidence_valid_until_yesterday_is_manual_and_alerts(registry: Registry,
         assert {v.control_id: v.verdict for v in result.verdicts}["PENTEST"] is Status.MANUAL
         assert code == EXIT_DRIFT
         assert [r["json"]["title"] for r in hook.requests] == [
-            "evidence: PENTEST manual: manual evidence pentest-report expired"]
+            f"PENTEST: manual evidence pentest-report expired on {utc_now().date() - timedelta(days=1)}"]
 
 
 def test_runs_include_valid_and_only_the_latest_expired(tmp_path: Path) -> None:

@@ -20,6 +20,8 @@ from aiosmtpd.controller import Controller
 from aiosmtpd.smtp import AuthResult, LoginPassword
 from click.testing import CliRunner
 
+from evidence import models as evidence_models
+from evidence import runner as evidence_runner
 from evidence.bundle import verify
 from evidence.cli import _manual_inputs, cli, record_and_alert
 from evidence.config import Config, load_config
@@ -256,8 +258,10 @@ def test_unreachable_url_is_reported_and_the_run_is_complete(
     result = runner.invoke(cli, ["run", "--config", cfg_path, "--out", str(out), "--only", "manual"])
     # nothing fails (controls awaiting manual evidence are not counted), but expired manual evidence is drift
     assert result.exit_code == 4, result.output
+    assert "alerts: 1 not delivered (will retry)" in result.stdout.splitlines()
+    assert f"    not delivered to json://127.0.0.1:{closed}/…" in result.stdout.splitlines()
     assert f"alert PENTEST NOT delivered to json://127.0.0.1:{closed}/…" in result.stderr
-    assert "will be sent again on the next run" in result.stderr
+    assert "it stays pending and will be sent again on the next run" in result.stderr
     bundles = [b for b in out.glob("*/*") if (b / "manifest.json").is_file()]
     assert len(bundles) == 1
     assert verify(bundles[0]) == []
@@ -270,14 +274,109 @@ def test_unreachable_url_is_reported_and_the_run_is_complete(
         assert [(d.control_id, d.ok) for d in deliveries] == [("PENTEST", False)]
         assert "connection" in deliveries[0].error.lower()
         assert history.integrity_check() == ["ok"]
+        assert _alerted(history) == {"manual:PENTEST:pentest-report:expired": None}  # pending
 
     # the URL works now: the alert that reached no one goes out, once
     cfg = write_config(tmp_path, alerts_toml([http_receiver.url]))
+    capsys.readouterr()
     _, code = pipeline(registry, cfg, out, {"manual"})
-    assert code == 0, capsys.readouterr().out  # no new drift against the previous run
+    printed = capsys.readouterr().out
+    assert code == 0, printed  # no new drift against the previous run
+    assert "alerts: 1 sent" in printed.splitlines()
     assert len(http_receiver.requests) == 1
     assert "PENTEST" in http_receiver.requests[0]["json"]["title"]
     assert "reached no one" in http_receiver.requests[0]["json"]["message"]
     _, code = pipeline(registry, cfg, out, {"manual"})
     assert code == 0
     assert len(http_receiver.requests) == 1
+
+
+def _alerted(history: History) -> dict[str, str | None]:
+    """When each active condition was last alerted (None: pending, never delivered)."""
+    return {k: st.last_alerted_run for k, st in history.alert_states().items() if st.active}
+
+
+def _expired_pentest(tmp_path: Path, out: Path) -> str:
+    """Manual evidence for PENTEST that expired yesterday: a `--only manual` run alerts about
+    it (and nothing else). Returns the subject that alert has."""
+    report = tmp_path / "pentest.pdf"
+    report.write_bytes(b"%PDF-1.4 pentest report")
+    yesterday = (utc_now().date() - timedelta(days=1)).isoformat()
+    attached = CliRunner().invoke(
+        cli, ["attach", "PENTEST", str(report), "--valid-until", yesterday, "--out", str(out), "--by", "alice"]
+    )
+    assert attached.exit_code == 0, attached.output
+    return f"PENTEST: manual evidence pentest-report expired on {yesterday}"
+
+
+def test_an_alert_with_no_url_stays_pending_and_is_sent_on_the_first_run_with_one(
+    tmp_path: Path, registry: Registry, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Acceptance 4 (no URL): nothing is marked as alerted while no URL is configured; the first
+    run with a working URL sends the alert, the next does not, until repeat_after_days."""
+    out = tmp_path / "out"
+    subject = _expired_pentest(tmp_path, out)
+    cfg = write_config(tmp_path, "")
+    _, code = pipeline(registry, cfg, out, {"manual"})
+    printed = capsys.readouterr()
+    assert code == 4
+    lines = printed.out.splitlines()
+    assert "alerts: 1 pending (no [alerts] urls configured; they will be sent once one is)" in lines
+    assert f"  {subject}" in lines
+    assert "already alerted" not in printed.out and printed.err == ""
+    with History.open(out, create=False) as history:
+        assert _alerted(history) == {"manual:PENTEST:pentest-report:expired": None}
+        assert history.alerts() == [] and history.deliveries() == []
+
+    # still no URL: still pending, not "already alerted"
+    pipeline(registry, cfg, out, {"manual"})
+    assert "alerts: 1 pending (no [alerts] urls configured" in capsys.readouterr().out
+
+    with HttpReceiver() as hook:
+        cfg = write_config(tmp_path, alerts_toml([hook.url]))
+        second, code = pipeline(registry, cfg, out, {"manual"})
+        lines = capsys.readouterr().out.splitlines()
+        assert code == 0  # nothing new since the previous run: it is the alert that was pending
+        assert "alerts: 1 sent" in lines
+        assert f"    sent to {hook.url.removesuffix('hook')}…" in lines
+        assert [r["json"]["title"] for r in hook.requests] == [subject]
+        message = hook.requests[0]["json"]["message"]
+        assert "expired on" in message and "reached no one" in message
+        with History.open(out, create=False) as history:
+            assert _alerted(history) == {"manual:PENTEST:pentest-report:expired": second.run_id}
+            assert [(d.control_id, d.ok) for d in history.deliveries()] == [("PENTEST", True)]
+
+        # sent once: the next run does not send it again ...
+        _, code = pipeline(registry, cfg, out, {"manual"})
+        assert "alerts: none to send (1 condition(s) already alerted)" in capsys.readouterr().out.splitlines()
+        assert len(hook.requests) == 1
+
+        # ... until repeat_after_days (7) have passed: then one reminder
+        later = utc_now() + timedelta(days=8)
+        monkeypatch.setattr(evidence_runner, "utc_now", lambda: later)
+        monkeypatch.setattr(evidence_models, "utc_now", lambda: later)
+        pipeline(registry, cfg, out, {"manual"})
+        assert "alerts: 1 sent" in capsys.readouterr().out.splitlines()
+        assert [r["json"]["title"] for r in hook.requests] == [subject, subject]
+        assert "reminder" in hook.requests[1]["json"]["message"]
+
+
+def test_a_pending_alert_is_sent_by_evidence_drift_once_a_url_works(tmp_path: Path, registry: Registry) -> None:
+    """Acceptance 4 (closed port): an alert whose only URL refuses the connection stays pending;
+    `evidence drift` with a working URL sends it, once."""
+    out = tmp_path / "out"
+    subject = _expired_pentest(tmp_path, out)
+    cfg = write_config(tmp_path, alerts_toml([f"json://127.0.0.1:{free_port()}/hook"]))
+    pipeline(registry, cfg, out, {"manual"})
+    with History.open(out, create=False) as history:
+        assert _alerted(history) == {"manual:PENTEST:pentest-report:expired": None}
+        assert [d.ok for d in history.deliveries()] == [False]
+    with HttpReceiver() as hook:
+        write_config(tmp_path, alerts_toml([hook.url]))
+        args = ["drift", "--config", str(tmp_path / "evidence.toml"), "--out", str(out)]
+        result = CliRunner().invoke(cli, args)
+        assert "alerts: 1 sent" in result.stdout.splitlines(), result.output
+        assert [r["json"]["title"] for r in hook.requests] == [subject]
+        again = CliRunner().invoke(cli, args)
+        assert "alerts: none to send (1 condition(s) already alerted)" in again.stdout.splitlines(), again.output
+        assert len(hook.requests) == 1

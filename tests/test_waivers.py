@@ -73,7 +73,7 @@ def test_waiver_applies_then_expires_and_alerts(
         assert "waivers/legacy-listener.yaml" in json.loads((second.bundle / "manifest.json").read_text())["files"]
         assert verify(second.bundle) == []
         assert [r["json"]["title"] for r in hook.requests[sent:]] == [
-            "evidence: ENC-TRANSIT pass: waiver legacy-listener expiring"]
+            f"ENC-TRANSIT: waiver legacy-listener expires on {(TODAY + timedelta(days=5)).isoformat()} (in 5 days)"]
         assert "expires on" in hook.requests[-1]["json"]["message"]
         assert "(in 5 days;" in hook.requests[-1]["json"]["message"]
         sent = len(hook.requests)
@@ -85,8 +85,9 @@ def test_waiver_applies_then_expires_and_alerts(
         assert not [f for f in third.findings if f.status is Status.WAIVED]
         assert len(hook.requests) == sent + 1
         alert = hook.requests[-1]["json"]
-        assert alert["title"] == (
-            "evidence: ENC-TRANSIT fail: pass → fail, 1 new failing resource, waiver legacy-listener expired")
+        assert alert["title"].startswith("ENC-TRANSIT now fails: Listener policy ELBSecurityPolicy-2016-08 allows ")
+        assert alert["title"].endswith(
+            f"; waiver legacy-listener expired on {(TODAY - timedelta(days=1)).isoformat()}")
         assert f"new failing resource {estate['https']}" in alert["message"]
         assert "was waived" in alert["message"]
         assert (f"waiver legacy-listener for {pattern} expired on {(TODAY - timedelta(days=1)).isoformat()} "

@@ -9,10 +9,20 @@ import pytest
 from click.testing import CliRunner
 
 from evidence.cli import cli
-from evidence.history import EXIT_DRIFT, History, compose_exit
-from evidence.models import Status
+from evidence.history import EXIT_DRIFT, History, compose_exit, compute_drift, render_drift
+from evidence.models import Finding, Status
 from evidence.registry import Registry
-from tests.history.support import CONFIG_AWS, ONLY, REGION, TLS_CHECK, WEAK, seed_estate, weaken_tls
+from tests.history.support import (
+    CONFIG_AWS,
+    ONLY,
+    REGION,
+    T0,
+    TLS_CHECK,
+    WEAK,
+    make_snapshot,
+    seed_estate,
+    weaken_tls,
+)
 from tests.test_notify import HttpReceiver, SmtpReceiver, alerts_toml, body_of, pipeline, write_config
 
 
@@ -31,16 +41,19 @@ def test_change_estate_drift_names_control_and_resource_alerts_once(
     sends none.
 
     The first run's own alerts (the moto estate fails other controls: default security groups,
-    root MFA...) are shown but not sent: the receivers are configured from the second run on,
-    as apprise paces e-mail to one message every few seconds."""
+    root MFA...) go to the HTTP receiver only: the SMTP server is configured from the second run
+    on, as apprise paces e-mail to one message every few seconds (an alert reaching one URL is
+    sent: the new URL does not get the earlier alerts again)."""
     estate = seed_estate()
     out = tmp_path / "out"
     with HttpReceiver() as hook, SmtpReceiver() as mail:
-        first, _ = pipeline(registry, write_config(tmp_path, CONFIG_AWS), out, ONLY)
+        first, _ = pipeline(registry, write_config(tmp_path, CONFIG_AWS + alerts_toml([hook.url])), out, ONLY)
         assert {v.control_id: v.verdict for v in first.verdicts}["ENC-TRANSIT"] is Status.PASS
+        assert hook.requests
+        assert not [r for r in hook.requests if r["json"]["title"].startswith("ENC-TRANSIT")]
         cfg = write_config(tmp_path, CONFIG_AWS + alerts_toml([hook.url, mail.url()]))
         before = (len(hook.requests), len(mail.messages))
-        assert before == (0, 0)
+        assert before[1] == 0
         capsys.readouterr()
 
         weaken_tls(estate["https"])
@@ -58,7 +71,11 @@ def test_change_estate_drift_names_control_and_resource_alerts_once(
             assert f"new failing resource {estate['https']} ({TLS_CHECK})" in text
             assert WEAK in text
             assert f"Bundle: {second.bundle.resolve() if second.bundle else ''}" in text
-        assert posted["title"] == "evidence: ENC-TRANSIT fail: pass → fail, 1 new failing resource"
+        weak = next(f for f in second.findings if f.resource_id == estate["https"] and f.check_id == TLS_CHECK)
+        assert weak.message.startswith(f"Listener policy {WEAK} allows")
+        assert posted["title"] == f"ENC-TRANSIT now fails: {weak.message.rstrip('.')} ({REGION}, account {account})"
+        assert f"  ENC-TRANSIT now fails: {weak.message.rstrip('.')}" in printed
+        assert "alerts: 1 sent" in printed
         assert [line.split()[0] for line in _drift_section(printed) if not line.startswith("    ")] == ["ENC-TRANSIT"]
 
         result = CliRunner().invoke(cli, ["drift", "--config", str(tmp_path / "evidence.toml"), "--out", str(out)])
@@ -69,7 +86,7 @@ def test_change_estate_drift_names_control_and_resource_alerts_once(
             f"    failing resource {estate['https']} ({TLS_CHECK}): "
             + next(f.message for f in second.findings if f.resource_id == estate["https"] and f.check_id == TLS_CHECK),
         ]
-        assert "alerts: 0 to send" in result.output
+        assert "alerts: none to send (" in result.output and "condition(s) already alerted)" in result.output
         assert (len(hook.requests) - before[0], len(mail.messages) - before[1]) == (1, 1)
 
         third, code = pipeline(registry, cfg, out, ONLY)
@@ -93,3 +110,20 @@ def test_exit_codes_compose_with_drift() -> None:
     assert compose_exit(3, True) == 3
     assert compose_exit(2, True) == 2
     assert compose_exit(1, False) == 1
+
+
+def test_drift_of_an_erroring_control_says_what_could_not_be_checked() -> None:
+    snap = make_snapshot("r1", T0, control="AUDIT-LOG")
+    snap.findings = [
+        Finding(control_id="AUDIT-LOG", check_id="aws.cloudtrail.multi_region", status=Status.ERROR, source="aws",
+                resource_id="aws", message=f"Could not collect cloudtrail:DescribeTrails: AccessDenied ({i}).")
+        for i in range(3)
+    ]
+    snap.verdicts["AUDIT-LOG"] = snap.verdicts["AUDIT-LOG"].model_copy(update={"verdict": Status.ERROR})
+    lines = render_drift(compute_drift(snap, None, "last", 14))
+    assert lines[1:] == [
+        "  AUDIT-LOG            error",
+        "    could not be checked: aws (aws.cloudtrail.multi_region): "
+        "Could not collect cloudtrail:DescribeTrails: AccessDenied (0).",
+        "    ... and 2 more errors (findings.json)",
+    ]

@@ -20,7 +20,7 @@ def test_an_undelivered_alert_is_tried_again(tmp_path: Path) -> None:
         assert len(step(h, make_snapshot("r1", T0, ["lb-1"]), sender, tmp_path)) == 1
         sender.fail = False
         assert step(h, make_snapshot("r2", T0 + timedelta(hours=1), ["lb-1"]), sender, tmp_path) == [
-            "evidence: ENC-TRANSIT fail: fail, 1 new failing resource"]
+            "ENC-TRANSIT fails: lb-1 allows TLSv1 (eu-west-2, account 1)"]
         assert "reached no one" in sender.sent[-1].body
         assert step(h, make_snapshot("r3", T0 + timedelta(hours=2), ["lb-1"]), sender, tmp_path) == []
         assert [d.ok for d in h.deliveries()] == [False, True]

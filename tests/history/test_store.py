@@ -6,6 +6,7 @@ from __future__ import annotations
 import multiprocessing
 import sqlite3
 import threading
+from collections.abc import Sequence
 from datetime import timedelta
 from pathlib import Path
 
@@ -14,10 +15,11 @@ import pytest
 from evidence.config import AlertsConfig
 from evidence.history import MIGRATIONS, History, HistoryError, after_run, evaluate, keyed_findings
 from evidence.models import Status
+from evidence.notify import Delivery, Message
 from evidence.registry import Registry
 from evidence.runner import Runner, RunResult
 from tests.history.support import T0, make_snapshot, seed_estate
-from tests.test_notify import PERIOD, write_config
+from tests.test_notify import PERIOD, HttpReceiver, alerts_toml, write_config
 
 
 def test_runs_findings_and_lookups(tmp_path: Path) -> None:
@@ -49,8 +51,13 @@ def test_runs_findings_and_lookups(tmp_path: Path) -> None:
         assert h.find("baseline").run_id == info.run_id
 
 
+def _delivered(messages: Sequence[Message], urls: Sequence[str]) -> list[Delivery]:
+    """A sender every message reaches (an alert counts as sent only once delivered)."""
+    return [Delivery(m.key, u, True) for m in messages for u in urls]
+
+
 def _record_and_evaluate(args: tuple[str, int, int]) -> list[str]:
-    """A separate process: record `n` runs (each with a failing control) and decide alerts."""
+    """A separate process: record `n` runs (each with a failing control), decide and send alerts."""
     out, worker, n = args
     ids: list[str] = []
     with History.open(Path(out)) as h:
@@ -58,7 +65,8 @@ def _record_and_evaluate(args: tuple[str, int, int]) -> list[str]:
             failing = [f"lb-{k}" for k in range(150)]
             snap = make_snapshot(f"w{worker}-r{i}", T0 + timedelta(minutes=worker * n + i), failing)
             info = h.record(snap)
-            evaluate(h, info, out=Path(out), alerts=AlertsConfig(urls=[]))
+            evaluate(h, info, out=Path(out), alerts=AlertsConfig(urls=["json://127.0.0.1:9/hook"]),
+                     sender=_delivered)
             ids.append(info.run_id)
     return ids
 
@@ -77,6 +85,7 @@ def test_processes_recording_at_once_lose_nothing_and_alert_once(tmp_path: Path)
         # the control failing in every run alerted exactly once, whatever the interleaving
         alerted = [a for a in h.alerts() if "verdict:ENC-TRANSIT:fail" in a["keys"]]
         assert len(alerted) == 1
+        assert [d.ok for d in h.deliveries() if d.alert_id == alerted[0]["id"]] == [True]
 
 
 def test_two_runs_started_together_on_one_folder(mocked_aws: None, registry: Registry, tmp_path: Path) -> None:
@@ -84,7 +93,8 @@ def test_two_runs_started_together_on_one_folder(mocked_aws: None, registry: Reg
     the history, with every finding, and SQLite's integrity check passes."""
     seed_estate()
     out = tmp_path / "out"
-    cfg = write_config(tmp_path, '[aws]\nregions = ["eu-west-2"]\n')
+    hook = HttpReceiver()
+    cfg = write_config(tmp_path, '[aws]\nregions = ["eu-west-2"]\n' + alerts_toml([hook.url]))
     start = threading.Barrier(2)
     results: list[RunResult] = []
     errors: list[BaseException] = []
@@ -99,10 +109,11 @@ def test_two_runs_started_together_on_one_folder(mocked_aws: None, registry: Reg
             errors.append(exc)
 
     threads = [threading.Thread(target=one) for _ in range(2)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
+    with hook:
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
     assert errors == []
     assert len(results) == 2
     with History.open(out, create=False) as h:
@@ -114,7 +125,9 @@ def test_two_runs_started_together_on_one_folder(mocked_aws: None, registry: Reg
         assert h.integrity_check() == ["ok"]
         # the same failing controls were alerted once, not once per run
         keys = [k for a in h.alerts() for k in a["keys"]]
-        assert len(keys) == len(set(keys))
+        assert keys and len(keys) == len(set(keys))
+        titles = [r["json"]["title"] for r in hook.requests]
+        assert titles and len(titles) == len(set(titles)) == len(h.alerts())
     raw = sqlite3.connect(out / "history.sqlite")
     assert raw.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
     raw.close()

@@ -31,6 +31,7 @@ class Outcome:
     urls: int
     stale: bool = False
     recorded: bool = False
+    #: the alerts that reached none of the configured URLs (released: a later run sends them)
     released: list[str] = field(default_factory=list)
     #: False when only the drift was reported (`--no-notify`): no alert decided or sent
     decided: bool = True
@@ -38,6 +39,12 @@ class Outcome:
     @property
     def failed(self) -> list[Delivery]:
         return [d for d in self.deliveries if not d.ok]
+
+    @property
+    def sent(self) -> list[Alert]:
+        """The alerts delivered to at least one URL."""
+        ok = {d.key for d in self.deliveries if d.ok}
+        return [a for a in self.alerts if a.control_id in ok]
 
 
 Sender = Callable[[Sequence[Message], Sequence[str]], list[Delivery]]
@@ -78,14 +85,18 @@ def evaluate(
     bundle = str(snap.bundle_path(out).resolve())
     if not notify:
         return Outcome(run, drift, [], [], [], len(alerts.urls), decided=False)
-    decision = decide_alerts(history, snap, reference, conds, alerts.repeat_after_days, bundle)
-    deliveries = sender([a.message() for a in decision.alerts], alerts.urls) if alerts.urls and decision.alerts else []
+    # an alert counts as sent only once it reached a URL: with none configured, nothing is
+    # claimed and every alert stays pending for the first run that has one
+    sending = bool(alerts.urls)
+    decision = decide_alerts(history, snap, reference, conds, alerts.repeat_after_days, bundle, claim=sending)
+    deliveries = sender([a.message() for a in decision.alerts], alerts.urls) if sending and decision.alerts else []
     released: list[str] = []
     for d in deliveries:
         history.add_delivery(decision.ids[d.key], d.target, d.ok, d.error)
-    if alerts.urls:
+    if sending:
         for a in decision.alerts:
             if not any(d.ok for d in deliveries if d.key == a.control_id):
+                # it reached no URL: released, so the next run (or `evidence drift`) sends it
                 released.append(a.control_id)
                 for claim in decision.claims.get(a.control_id, []):
                     history.unclaim_alert(claim.key, run.run_id, claim.previous_at, claim.previous_run)

@@ -13,7 +13,7 @@ from evidence.history.diff import ABSENT, RunDiff, evidence_changes, read_record
 from evidence.history.drift import Drift
 from evidence.history.outcome import Outcome
 from evidence.history.snapshot import Snapshot
-from evidence.models import iso
+from evidence.models import Status, iso
 
 
 def show(value: Any) -> str:
@@ -82,6 +82,14 @@ def render_drift(drift: Drift, max_lines: int = 10) -> list[str]:
         )
         lines.append(f"  {cid:<20} {verdict}")
         details = [c.text for c in conds if c.kind != "verdict"]
+        if any(c.kind == "verdict" and c.state == Status.ERROR.value for c in conds):
+            # an erroring control has no failing resource to show: say what could not be judged
+            errors = [f for f in drift.run.findings if f.control_id == cid and f.status is Status.ERROR]
+            if errors:
+                f = errors[0]
+                lines.append(f"    could not be checked: {f.resource_id} ({f.check_id}): {f.message}")
+            if len(errors) > 1:
+                lines.append(f"    ... and {len(errors) - 1} more errors (findings.json)")
         lines += [f"    {t}" for t in details[:max_lines]]
         if len(details) > max_lines:
             lines.append(f"    ... and {len(details) - max_lines} more (evidence diff, findings.json)")
@@ -93,7 +101,8 @@ def render_drift(drift: Drift, max_lines: int = 10) -> list[str]:
 
 
 def render_outcome(o: Outcome) -> tuple[list[str], list[str]]:
-    """(lines for stdout, lines for stderr) describing alerts and their deliveries."""
+    """(lines for stdout, lines for stderr) describing alerts and their deliveries. The first
+    line says what happened to them in all: sent, not delivered, or pending for want of a URL."""
     out: list[str] = []
     err: list[str] = []
     if not o.decided:
@@ -103,9 +112,20 @@ def render_outcome(o: Outcome) -> tuple[list[str], list[str]]:
         out.append("alerts: a newer run has already been evaluated; this one sends none")
         return out, err
     n = len(o.alerts)
-    out.append(f"alerts: {n} to send" + (f", {len(o.suppressed)} condition(s) already alerted" if o.suppressed else ""))
-    if n and not o.urls:
-        out.append("  (no [alerts] urls configured: alerts are shown here only)")
+    already = f"{len(o.suppressed)} condition(s) already alerted" if o.suppressed else ""
+    if not n:
+        head = "alerts: none to send" + (f" ({already})" if already else "")
+    elif not o.urls:
+        head = f"alerts: {n} pending (no [alerts] urls configured; they will be sent once one is)"
+    else:
+        sent = len(o.sent)
+        parts = [f"{sent} sent"] if sent else []
+        if n - sent:
+            parts.append(f"{n - sent} not delivered (will retry)")
+        head = "alerts: " + ", ".join(parts)
+    if n and already:
+        head += f"; {already}"
+    out.append(head)
     for a in o.alerts:
         out.append(f"  {a.subject()}")
         for d in o.deliveries:
@@ -114,7 +134,11 @@ def render_outcome(o: Outcome) -> tuple[list[str], list[str]]:
             if d.ok:
                 out.append(f"    sent to {d.target}")
             else:
+                out.append(f"    not delivered to {d.target}")
                 err.append(f"evidence: alert {a.control_id} NOT delivered to {d.target}: {d.error}")
     for cid in o.released:
-        err.append(f"evidence: alert {cid} reached no URL; recorded, and it will be sent again on the next run")
+        err.append(
+            f"evidence: alert {cid} reached no URL; it stays pending and will be sent again on the next run "
+            "(or evidence drift)"
+        )
     return out, err
