@@ -12,6 +12,7 @@ from evidence import __version__
 from evidence.cli.catalog import controls
 from evidence.cli.common import _EPILOG, UserError, _fail, _manual_inputs, record_and_alert
 from evidence.cli.history import baseline, diff_cmd, drift_cmd, history_cmd
+from evidence.cli.init import init_cmd
 from evidence.cli.manual import attach_cmd
 from evidence.cli.merge import merge_cmd
 from evidence.cli.period import period_cmd
@@ -41,7 +42,8 @@ def cli(verbose: int) -> None:
 
 
 for _command in (run, demo, evaluate_cmd, verify_cmd, report_cmd, export_cmd, diff_cmd, drift_cmd, baseline,
-                 history_cmd, attach_cmd, controls, collectors, permissions, sample_cmd, period_cmd, merge_cmd):
+                 history_cmd, attach_cmd, controls, collectors, permissions, sample_cmd, period_cmd, merge_cmd,
+                 init_cmd):
     cli.add_command(_command)
 
 

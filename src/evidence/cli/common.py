@@ -48,11 +48,20 @@ def _fail(message: str) -> NoReturn:
     raise UserError(message)
 
 
-def _config(path: str | None) -> Config:
+NO_CONFIG_NOTE = "evidence: no evidence.toml here; using the defaults (write one with `evidence init`)"
+
+
+def _config(path: str | None, *, note: bool = False) -> Config:
+    """The configuration from `path`, else ./evidence.toml, else the defaults (with `note`,
+    saying so in one line on stderr, which stays clear of a --format json stdout)."""
     try:
         if path is None:
             default = Path("evidence.toml")
-            return load_config(default if default.is_file() else None)
+            if not default.is_file():
+                if note:
+                    click.echo(NO_CONFIG_NOTE, err=True)
+                return load_config(None)
+            return load_config(default)
         return load_config(Path(path))
     except ConfigError as exc:
         _fail(str(exc))

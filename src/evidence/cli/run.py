@@ -55,7 +55,7 @@ def run(
 
     With --shard K/N, collect only shard K's part of the work into a shard bundle under
     OUT/shards/; `evidence merge` judges the plan's shards as one run."""
-    cfg = _config(config_path)
+    cfg = _config(config_path, note=True)
     if shard is not None:
         _run_shard(cfg, out, shard, period, only, catalog_dir)
     if out is not None and out.startswith("s3://"):

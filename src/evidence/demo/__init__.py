@@ -7,7 +7,7 @@ whose token is put in `EVIDENCE_DEMO_GITHUB_TOKEN` for the demo only; the compan
 real TLS/HTTP servers on 127.0.0.1. Nothing leaves the machine and no credentials are needed.
 Some of the simulated company's resources comply and some do not, so the demo shows every verdict.
 
-The demo needs the `demo` extra (`pip install 'evidence[demo]'`: moto's server); this module
+The demo needs the `demo` extra (`pip install 'soc2-evidence[demo]'`: moto's server); this module
 imports nothing, so `missing_extra()` can say so before anything else is loaded. Modules:
 
 * `run` — `run_demo`, what `evidence demo` calls;
@@ -23,7 +23,7 @@ import importlib.util
 
 #: importable modules the demo needs beyond evidence's own dependencies (moto[server])
 DEMO_MODULES = ("moto", "flask", "flask_cors")
-MISSING_EXTRA = "evidence demo needs the demo extra: pip install 'evidence[demo]'"
+MISSING_EXTRA = "evidence demo needs the demo extra: pip install 'soc2-evidence[demo]'"
 
 
 def missing_extra() -> str | None:

@@ -48,6 +48,10 @@ def readme(manifest: dict[str, Any], manifest_sha256: str) -> str:
         "         check that its fingerprint is the one above."
         if signature else "Signed: no (no signing key was configured); only the hashes can be checked."
     )
+    # the distribution is soc2-evidence on the package index (`evidence` there is another
+    # project); its command and import package are `evidence`
+    version = tool.get("version")
+    install = f"pip install 'soc2-evidence=={version}'" if version else "pip install soc2-evidence"
     return f"""SOC 2 evidence bundle
 =====================
 
@@ -64,7 +68,7 @@ judged from: one JSON file per API call under {run_id}/evidence/. findings.csv a
 open in a spreadsheet; oscal/assessment-results.json imports into OSCAL tools.
 
 1. Verify (nothing altered since the run)
-   pip install evidence   (the tool that made the bundle, version {tool.get('version', '?')})
+   {install}   (the tool that made the bundle; its command is `evidence`)
    evidence verify {run_id} --public-key COMPANY_PUBLIC_KEY.pem
    It checks the SHA-256 and size of every file against manifest.json, that no file was added
    or removed, manifest.json against manifest.sha256, and the Ed25519 signature manifest.sig;
