@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import socket
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -78,9 +79,9 @@ def aws_env(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("AWS_SHARED_CREDENTIALS_FILE", "/dev/null")
 
 
-@pytest.fixture
-def moto_url() -> Iterator[str]:
-    """A moto server on loopback, for an `evidence` run in a process of its own: its URL."""
+@contextmanager
+def serve_moto() -> Iterator[str]:
+    """A moto server on loopback while the block runs: its URL."""
     from moto.server import ThreadedMotoServer
 
     server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
@@ -90,6 +91,13 @@ def moto_url() -> Iterator[str]:
         yield f"http://{host}:{port}"
     finally:
         server.stop()
+
+
+@pytest.fixture
+def moto_url() -> Iterator[str]:
+    """A moto server on loopback, for an `evidence` run in a process of its own: its URL."""
+    with serve_moto() as url:
+        yield url
 
 
 @pytest.fixture

@@ -37,7 +37,7 @@ from evidence.demo.certificates import IssuedCertificate
 from evidence.models import Finding, Period, Status
 from evidence.runner import RunResult
 from tests.collectors.probehelp import Pki, make_pki
-from tests.conftest import RunFn
+from tests.conftest import RunFn, serve_moto
 from tests.fakes.endpoints import FakeEndpoint
 from tests.fakes.github import FakeGitHub
 from tests.fakes.google_workspace import USERS_PATH, FakeWorkspace, make_user
@@ -109,15 +109,8 @@ def list_tables_page_3(r: Request) -> bool:
 @pytest.fixture(scope="module")
 def moto_server() -> Iterator[str]:
     """One moto server for the module (starting one costs seconds); each test resets it."""
-    from moto.server import ThreadedMotoServer
-
-    server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
-    server.start()
-    host, port = server.get_host_and_port()
-    try:
-        yield f"http://{host}:{port}"
-    finally:
-        server.stop()
+    with serve_moto() as url:
+        yield url
 
 
 @pytest.fixture

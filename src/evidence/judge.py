@@ -274,6 +274,20 @@ def read_findings(path: Path) -> Iterator[Finding]:
             yield Finding.model_validate(row)
 
 
+def stream_findings(path: Path, fail: Callable[[str], Exception]) -> Iterator[Finding]:
+    """`read_findings` of a file that may not be one: each way it can be unreadable (missing,
+    not JSON, nested too deeply, a finding that does not fit the schema) is raised as
+    `fail("<path>: <why>")`, one line."""
+    try:
+        yield from read_findings(path)
+    except FileNotFoundError:
+        raise fail(f"{path}: missing; this is not a complete bundle") from None
+    except RecursionError:
+        raise fail(f"{path}: unreadable (nested too deeply)") from None
+    except (OSError, ValueError, ijson.JSONError) as exc:  # a ValidationError is a ValueError
+        raise fail(f"{path}: unreadable ({(str(exc).splitlines() or [type(exc).__name__])[0]})") from None
+
+
 def findings_json(findings: list[Finding]) -> str:
     """The exact bytes of `findings.json`."""
     return "".join(findings_json_chunks(findings))
@@ -296,4 +310,5 @@ __all__ = [
     "read_findings",
     "run_check",
     "scope_failures",
+    "stream_findings",
 ]

@@ -10,7 +10,6 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal
 
-import ijson
 from pydantic import ValidationError
 
 from evidence.bundle import escapes
@@ -19,7 +18,7 @@ from evidence.history.drift import DriftError, VerdictChange, verdict_changes
 from evidence.history.keyed import finding_key
 from evidence.history.snapshot import Snapshot
 from evidence.json_depth import TooDeep, check_depth
-from evidence.judge import Judging, read_findings
+from evidence.judge import Judging, stream_findings
 from evidence.models import ControlVerdict, Finding
 
 
@@ -55,20 +54,11 @@ def snapshot_from_bundle(bundle: Path) -> Snapshot:
     except (OSError, TooDeep) as exc:
         raise DriftError(f"{findings_path}: unreadable ({exc})") from None
 
-    def stream() -> Iterator[Finding]:
-        try:
-            yield from read_findings(findings_path)
-        except RecursionError:
-            raise DriftError(f"{findings_path}: unreadable (nested too deeply)") from None
-        except (OSError, ValueError, ijson.JSONError) as exc:
-            # a ValidationError is a ValueError: a finding that does not fit the schema
-            raise DriftError(f"{findings_path}: unreadable ({_first_line(exc)})") from None
-
     snap = Snapshot.from_parts(
         manifest, verdicts, [], bundle=str(bundle.resolve()), exit_code=exit_code_for(verdicts),
         waivers=judging.waivers, attachments=judging.attachments,
     )
-    snap.stream = stream
+    snap.stream = lambda: stream_findings(findings_path, DriftError)
     return snap
 
 

@@ -20,7 +20,6 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import ijson
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from evidence.bundle import (
@@ -34,7 +33,7 @@ from evidence.bundle import (
 )
 from evidence.checks.base import Check
 from evidence.json_depth import TooDeep, check_depth
-from evidence.judge import Judging, read_findings
+from evidence.judge import Judging, stream_findings
 from evidence.models import ControlVerdict, Finding, sha256_of
 
 FORMATS = ("html", "pdf", "csv", "oscal", "sarif", "junit")
@@ -111,14 +110,7 @@ class BundleContent:
     def iter_findings(self) -> Iterator[Finding]:
         """The bundle's findings in `findings.json` order, parsed one at a time (a large bundle's
         findings are never all in memory)."""
-        path = self.root / "findings.json"
-        try:
-            yield from read_findings(path)
-        except FileNotFoundError:
-            raise ReportError(f"{path}: missing; this is not a complete bundle") from None
-        except (OSError, ValueError, ijson.JSONError) as exc:
-            # a ValidationError is a ValueError: a finding that does not fit the schema
-            raise ReportError(f"{path}: unreadable ({str(exc).splitlines()[0]})") from None
+        return stream_findings(self.root / "findings.json", ReportError)
 
     @property
     def findings(self) -> list[Finding]:
