@@ -56,7 +56,7 @@ def pipeline(registry: Registry, cfg: Config, out: Path, only: set[str]) -> tupl
         attachments=attachments, waivers=waivers, files=files,
     )
     result = runner.run()
-    return result, record_and_alert(result, cfg, out, result.exit_code)
+    return result, record_and_alert(result, cfg, out, result.exit_code)[0]
 
 
 def free_port() -> int:

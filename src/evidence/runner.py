@@ -18,15 +18,8 @@ from evidence import __version__
 from evidence.artifacts.base import build_artifacts, write_artifacts
 from evidence.bundle import PartialBundle
 from evidence.bundle_files import copy_into_bundle
-from evidence.catalog import (
-    Catalog,
-    CatalogError,
-    effective_params,
-    load_catalog,
-    validate_catalog,
-)
-from evidence.checks.params import problem as param_problem
-from evidence.collectors.base import Collector, CollectorFailure, Sink
+from evidence.catalog import Catalog
+from evidence.collectors.base import Collector, CollectorFailure, ProgressReceiver, Sink, Tally
 from evidence.config import Config, ConfigError
 from evidence.exit_codes import exit_code_for
 from evidence.judge import (
@@ -52,6 +45,7 @@ from evidence.models import (
 from evidence.records import EvidenceIndex, EvidenceWriter
 from evidence.registry import Registry
 from evidence.reports.phase import render_into_bundle
+from evidence.run_catalog import check_sources, load_checked_catalog, resolve_params, validate_overrides
 from evidence.shards import Shard, assign
 from evidence.signing import Signer, signer_for
 
@@ -69,6 +63,8 @@ class RunResult:
     bundle: Path | None = None
     user_errors: list[str] = field(default_factory=list)
     plugin_errors: list[str] = field(default_factory=list)
+    #: reports that could not be rendered (`<format>: <why>`); the bundle holds everything else
+    report_errors: list[str] = field(default_factory=list)
     api_calls: dict[str, int] = field(default_factory=dict)
     #: the run's evidence index (artifacts and reports read evidence through it, not the folder)
     index: EvidenceIndex | None = None
@@ -92,65 +88,8 @@ class RunResult:
         return exit_code_for(self.verdicts, self.user_errors, self.plugin_errors)
 
 
-def check_sources(catalog: Catalog, registry: Registry) -> set[str]:
-    sources = {chk.source for ref_ctrl in catalog.controls.values() for ref in ref_ctrl.checks
-               if (chk := registry.checks.get(ref.id)) is not None}
-    return sources | {"manual"}
-
-
-def validate_overrides(catalog: Catalog, config: Config, registry: Registry) -> None:
-    """`[controls.ID]` must name a control and parameters some check of it takes, with values
-    every such check's parameter model accepts (type and bounds)."""
-    where = config.path or "configuration"
-    for control_id, params in config.controls.items():
-        if control_id not in catalog.controls:
-            raise ConfigError(f"{where}: [controls.{control_id}]: unknown control")
-        control = catalog.controls[control_id]
-        known: set[str] = set()
-        for ref in control.checks:
-            chk = registry.checks.get(ref.id)
-            if chk is not None:
-                known.update(chk.param_model.model_fields)
-        for name in params:
-            if name not in known:
-                raise ConfigError(
-                    f"{where}: unknown key 'controls.{control_id}.{name}' "
-                    f"(parameters: {', '.join(sorted(known)) or 'none'})"
-                )
-        for ref in control.checks:
-            chk = registry.checks.get(ref.id)
-            if chk is None:
-                continue
-            effective = effective_params(control, ref, chk.params, config.controls)
-            bad = param_problem(chk.param_model, effective)
-            if bad is not None:
-                name, why = bad
-                raise ConfigError(f"{where}: key 'controls.{control_id}.{name}': {why}")
-
-
-def resolve_params(catalog: Catalog, config: Config, registry: Registry) -> dict[str, dict[str, dict[str, Any]]]:
-    out: dict[str, dict[str, dict[str, Any]]] = {}
-    for control in catalog.controls.values():
-        for ref in control.checks:
-            chk = registry.checks.get(ref.id)
-            defaults = chk.params if chk is not None else {}
-            out.setdefault(control.id, {})[ref.id] = effective_params(control, ref, defaults, config.controls)
-    return out
-
-
 def new_run_id() -> str:
     return f"{reference_now().strftime('%Y%m%dT%H%M%SZ')}-{secrets.token_hex(3)}"
-
-
-def load_checked_catalog(registry: Registry, catalog_dir: Path | None = None) -> Catalog:
-    catalog = load_catalog(catalog_dir)
-    problems = validate_catalog(catalog, {cid: c.param_model for cid, c in registry.checks.items()})
-    # a check that is missing only because its plugin failed to load is judged as an error later
-    broken = {e.name for e in registry.errors}
-    problems = [p for p in problems if not (broken and "unknown check" in p)]
-    if problems:
-        raise CatalogError("; ".join(problems))
-    return catalog
 
 
 @dataclass
@@ -161,6 +100,8 @@ class Runner:
     out: Path
     only: set[str] | None = None
     catalog_dir: Path | None = None
+    #: the collectors' progress messages; a `ProgressReceiver` (`evidence.cli.progress`) gets
+    #: every phase of the run as a `ProgressEvent` too, and `end()` when the run is over
     progress: Callable[[str], None] | None = None
     attachments: list[Attachment] = field(default_factory=list)
     waivers: list[Waiver] = field(default_factory=list)
@@ -177,8 +118,24 @@ class Runner:
     shards: Sequence[ShardBundle] = ()
     #: signs manifest.json when `[bundle] signing_key` is set (loaded before any API call)
     _signer: Signer | None = field(default=None, init=False, repr=False)
+    #: the run's progress, when `progress` takes events
+    _tally: Tally | None = field(default=None, init=False, repr=False)
 
     def run(self) -> RunResult:
+        receiver = self.progress if isinstance(self.progress, ProgressReceiver) else None
+        self._tally = Tally(receiver.event) if receiver is not None else None
+        try:
+            return self._run_whole()
+        finally:
+            if receiver is not None:
+                receiver.end()  # also on an error: a display stops before the error is reported
+
+    def _phase(self, phase: str, message: str = "") -> None:
+        """Announce a phase of the run (collect, judge, reports, seal, done)."""
+        if self._tally is not None:
+            self._tally.emit(phase, message)
+
+    def _run_whole(self) -> RunResult:
         try:
             reference_now()
         except ValueError as exc:  # a mistake in EVIDENCE_NOW, before any API call
@@ -253,8 +210,15 @@ class Runner:
         # a shard names itself in a collector-wide failure: several shards' failures never share a path
         where = {"shard": self.shard.name} if self.shard is not None else None
 
+        tally = self._tally
+        for source in sorted(collectors):
+            if tally is not None:
+                tally.source(source)
+        self._phase("collect", f"from {', '.join(sorted(collectors))}" if collectors else "nothing to collect")
+
         def one(source: str, coll: Collector) -> None:
-            sink = Sink(writer, self.progress)
+            # a receiver of events gets the collectors' messages through the tally
+            sink = Sink(writer, None if tally is not None else self.progress, tally=tally, source=source)
             wanted = self._wanted(catalog, source) & frozenset(coll.permissions)
             try:
                 coll.collect(sink, wanted)
@@ -272,6 +236,8 @@ class Runner:
                 for key in sorted(wanted):
                     sink.failure(source=source, key=key, error=err, parameters=where)
             calls[source] = sink.calls
+            if tally is not None:
+                tally.finished(source)
 
         with ThreadPoolExecutor(max_workers=max(1, len(collectors)), thread_name_prefix="collector") as pool:
             for fut in [pool.submit(one, s, c) for s, c in sorted(collectors.items())]:
@@ -298,6 +264,7 @@ class Runner:
     ) -> RunResult:
         writer = EvidenceWriter(partial.tmp)
         if self.shards:  # a merge: the shards' evidence, nothing collected; their user errors stand
+            self._phase("collect", f"reading {len(self.shards)} shard bundles")
             source_status, calls, user_errors = adopt(self.shards, writer)
             if "manual" in sources:
                 source_status["manual"] = None
@@ -305,11 +272,13 @@ class Runner:
             collectors, source_status = self._collectors(sources)
             user_errors, calls = self._collect(catalog, collectors, writer)
         if self.shard is not None:  # a shard bundle: the merge judges
+            self._phase("seal", f"shard {self.shard.name}")
             folder, shard_manifest = seal_shard(self, catalog, collectors, partial, run_id, started, source_status,
                                                 calls, user_errors)
             return RunResult(run_id=run_id, period=self.period, verdicts=[], manifest=shard_manifest,
                              findings_file=folder / "findings.json", bundle=folder, user_errors=user_errors,
                              plugin_errors=[str(e) for e in self.registry.errors], api_calls=calls)
+        self._phase("judge")
         reference = reference_now()
         judging = Judging(
             reference_time=reference,
@@ -324,7 +293,7 @@ class Runner:
         judge = Judge(judging, self.registry.checks, index, self.registry.scope_names())
         with (partial.tmp / "findings.json").open("w", encoding="utf-8") as out:
             # judged and written one finding at a time: memory does not grow with the findings
-            out.writelines(findings_json_chunks(judge.findings()))
+            out.writelines(findings_json_chunks(self._counted(judge.findings())))
         verdicts = judge.verdicts
         partial.write_text("controls.json", controls_json(verdicts))
         partial.write_text("judging.json", judging.model_dump_json(indent=2) + "\n")
@@ -361,23 +330,30 @@ class Runner:
         )
         if self._signer is not None:
             manifest["signature"] = self._signer.describe()
+        self._phase("reports", ", ".join(("artifacts", *self.report_formats)))
         self._artifacts(result, index, partial.tmp)
         if self.report_formats:
             # the last phase: the reports are rendered from, and their cover digest covers, every other file
             errors = render_into_bundle(
                 partial.tmp, manifest, self.registry.checks, self.report_formats, digest=partial.digest
             )
-            if errors:
-                manifest["report_errors"] = errors
-                result.plugin_errors.extend(
-                    f"report {e} (the evidence is in the bundle; render it again with evidence report BUNDLE --out DIR)"
-                    for e in errors
-                )
+            if errors:  # said, and recorded; the verdicts and the exit code stand
+                manifest["report_errors"] = result.report_errors = errors
+        if self._tally is not None:
+            self._tally.emit(message="sealing the bundle")
         partial.seal(manifest, sign=self._signer)
         result.bundle = partial.commit()
         result.findings_file = result.bundle / "findings.json"
         index.root = result.bundle
+        self._phase("done", f"{result.finding_count:,} findings")
         return result
+
+    def _counted(self, findings: Iterator[Finding]) -> Iterator[Finding]:
+        """`findings` as they are judged, counted in the judge phase's progress."""
+        for n, finding in enumerate(findings, start=1):
+            if self._tally is not None:
+                self._tally.emit(message=f"{n:,} findings", throttled=True)
+            yield finding
 
 
     def _scope_details(self, source_status: dict[str, str | None], index: EvidenceIndex) -> dict[str, Any]:

@@ -11,6 +11,7 @@ import click
 
 from evidence.catalog import CatalogError, load_catalog, validate_catalog
 from evidence.checks.params import describe as describe_params
+from evidence.cli.machine import FORMAT_OPTION, emit
 from evidence.exit_codes import EXIT_USAGE
 
 if TYPE_CHECKING:
@@ -28,12 +29,19 @@ def controls() -> None:
 
 @controls.command(name="list")
 @click.option("--catalog", "catalog_dir", default=None, type=click.Path(path_type=Path))
-def controls_list(catalog_dir: Path | None) -> None:
+@FORMAT_OPTION
+def controls_list(catalog_dir: Path | None, output_format: str) -> None:
     """Every control with its criteria and evidence."""
     try:
         cat = load_catalog(catalog_dir)
     except CatalogError as exc:
         _fail(str(exc))
+    if output_format == "json":
+        emit("controls", {"catalog_digest": cat.digest, "controls": [
+            {"id": c.id, "title": c.title, "section": c.section, "statement": c.statement, "criteria": list(c.criteria),
+             "checks": [{"id": r.id, "params": dict(r.params)} for r in c.checks], "manual": [m.id for m in c.manual],
+             "remediate_within_days": c.remediate_within_days} for c in cat.controls.values()]})
+        return
     for c in cat.controls.values():
         evidence = f"{len(c.checks)} checks" + (f", manual: {', '.join(m.id for m in c.manual)}" if c.manual else "")
         click.echo(f"{c.id:<20} {','.join(c.criteria):<12} {c.title} ({evidence})")

@@ -4,18 +4,21 @@ verdict summary, progress, and recording a run in the history."""
 from __future__ import annotations
 
 import sys
-import time
 from collections.abc import Callable, Iterable
+from contextlib import nullcontext
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, NoReturn
 
 import click
 
 from evidence.catalog import CatalogError, load_catalog
+from evidence.cli.progress import ProgressDisplay
 from evidence.config import Config, ConfigError, load_config
 from evidence.exit_codes import EXIT_USAGE
 from evidence.models import ControlVerdict, Period, Status, reference_now
 from evidence.registry import Registry
+from evidence.reports.causes import EXPLAINED, Cause, first_causes
+from evidence.reports.content import OUTPUTS
 from evidence.runner import Runner, RunResult
 
 if TYPE_CHECKING:
@@ -84,17 +87,24 @@ _COLOURS = {
 }
 
 
-def print_summary(verdicts: Iterable[ControlVerdict]) -> None:
+Echo = Callable[[str], None]
+
+
+def _stdout(line: str) -> None:
+    click.echo(line)
+
+
+def print_summary(verdicts: Iterable[ControlVerdict], echo: Echo = _stdout) -> None:
     rows = list(verdicts)
     header = (
         f"{'control':<20} {'verdict':<15} {'pass':>5} {'fail':>5} {'error':>5} {'n/a':>5} {'manual':>6} {'waived':>6}"
     )
-    click.echo(header)
-    click.echo("-" * len(header))
+    echo(header)
+    echo("-" * len(header))
     for v in rows:
         c = v.counts
         verdict = click.style(f"{v.verdict.value:<15}", fg=_COLOURS.get(v.verdict))
-        click.echo(
+        echo(
             f"{v.control_id:<20} {verdict} {c.get('pass', 0):>5} {c.get('fail', 0):>5} "
             f"{c.get('error', 0):>5} {c.get('not_applicable', 0):>5} {c.get('manual', 0):>6} "
             f"{c.get('waived', 0):>6}"
@@ -102,35 +112,63 @@ def print_summary(verdicts: Iterable[ControlVerdict]) -> None:
     totals: dict[str, int] = {}
     for v in rows:
         totals[v.verdict.value] = totals.get(v.verdict.value, 0) + 1
-    click.echo("-" * len(header))
-    click.echo("controls: " + ", ".join(f"{n} {k}" for k, n in sorted(totals.items())))
+    echo("-" * len(header))
+    echo("controls: " + ", ".join(f"{n} {k}" for k, n in sorted(totals.items())))
 
 
-def _progress_printer() -> Callable[[str], None]:
-    tty = sys.stderr.isatty()
-    last = [0.0]
+def print_causes(verdicts: Iterable[ControlVerdict], causes: dict[str, list[Cause]], echo: Echo = _stdout) -> None:
+    """For each control that is not passing: its first cause, and its remedy, one line each."""
+    rows = [(v, causes.get(v.control_id, [])) for v in verdicts if v.verdict in EXPLAINED]
+    if not rows:
+        return
+    echo("")
+    echo("why (the first finding of each control that is not passing; every finding is in report.html):")
+    for v, found in rows:
+        if not found:
+            echo(f"  {v.control_id:<20} {v.verdict.value}")
+            continue
+        first = found[0]
+        resource = first.finding.resource_id if first.finding.resource_id != first.finding.source else ""
+        where = " ".join(part for part in (resource, first.finding.region) if part)
+        more = v.counts.get(v.verdict.value, 1) - 1
+        tail = f" (+{more} more)" if more > 0 else ""
+        echo(f"  {v.control_id:<20} {click.style(v.verdict.value, fg=_COLOURS.get(v.verdict))}{tail}: "
+             f"{first.cause}{f' [{where}]' if where and where not in first.cause else ''}")
+        if first.remedy:
+            echo(f"  {'':<20} remedy: {first.remedy}")
 
-    def show(message: str) -> None:
-        now = time.monotonic()
-        if tty:
-            click.echo(f"\r\033[K{message}", err=True, nl=False)
-        elif now - last[0] >= 5:
-            click.echo(message, err=True)
-        last[0] = now
 
-    return show
+def _progress_printer(quiet: bool = False) -> ProgressDisplay:
+    """The run's progress on stderr (`evidence.cli.progress`): a live line on a terminal, plain
+    lines when piped; nothing with `quiet`. The runner ends it before returning."""
+    from evidence.cli import progress
+
+    return progress.display(quiet=quiet)
 
 
-def report_run(result: RunResult) -> int:
+def report_run(result: RunResult, echo: Echo = _stdout) -> int:
+    """The verdicts, why each control that is not passing is so, where the bundle and its
+    reports are, and every error in one line each (on stderr); returns the run's exit code."""
     if sys.stderr.isatty():
         click.echo("\r\033[K", err=True, nl=False)
-    print_summary(result.verdicts)
+    print_summary(result.verdicts, echo)
+    print_causes(result.verdicts, first_causes(result.verdicts, result.iter_findings(), per_control=1), echo)
     calls = sum(result.api_calls.values())
     by_source = ", ".join(f"{k} {v}" for k, v in sorted(result.api_calls.items()))
-    click.echo(f"evidence records: {calls} API calls ({by_source})")
-    click.echo(f"bundle: {result.bundle}")
+    echo("")
+    echo(f"evidence records: {calls} API calls ({by_source})")
+    echo(f"bundle: {result.bundle}")
+    if result.bundle is not None:
+        failed = {e.split(":", 1)[0] for e in result.report_errors}
+        shown = [name for fmt, names in OUTPUTS.items() if fmt not in failed for name in names
+                 if (result.bundle / name).is_file()]
+        if "report.html" in shown:
+            echo(f"report: {result.bundle / 'report.html'} (also {', '.join(n for n in shown if n != 'report.html')})")
     for err in result.plugin_errors:
         click.echo(f"evidence: plugin error: {err}", err=True)
+    for err in result.report_errors:
+        click.echo(f"evidence: report {err} (the evidence is sealed in the bundle; render it again with "
+                   f"evidence report {result.bundle} --format {err.split(':', 1)[0]})", err=True)
     for err in result.user_errors:
         click.echo(f"evidence: error: {err}", err=True)
     return result.exit_code
@@ -184,37 +222,44 @@ def _manual_inputs(
     return atts.attachments, found.waivers, {**atts.files, **found.files}
 
 
-def _print_outcome(outcome: Outcome, brief: bool = False) -> None:
+def _print_outcome(outcome: Outcome, brief: bool = False, echo: Echo = _stdout) -> None:
+    """Drift and alerts. A first run of its sources (or `brief`, the demo) has every condition
+    new, which the causes above already name: one line for the drift then. Each alert is one
+    line (sent ones with where they went); `brief` gives only their count."""
     from evidence.history import render_drift, render_outcome
 
     lines = render_drift(outcome.drift)
     out, err = render_outcome(outcome)
-    if brief:
-        # the demo's first run: every condition is new, so the detail is the summary above again
+    if brief or outcome.drift.reference is None:
         controls = len({c.control_id for c in outcome.drift.new})
-        click.echo(f"{lines[0]}: {controls} controls with new conditions (details: evidence drift --out DIR)")
-        click.echo(out[0] if out else f"alerts: {len(outcome.alerts)}")
-    else:
-        for line in lines + out:
-            click.echo(line)
+        lines = [f"{lines[0]}: {controls} controls with new conditions (details: evidence drift --out DIR)"]
+    if out and brief:
+        out = out[:1]
+    for line in lines + out:
+        echo(line)
     for line in err:
         click.echo(line, err=True)
 
 
-def record_and_alert(result: RunResult, cfg: Config, out_dir: Path, code: int, brief: bool = False) -> int:
+def record_and_alert(
+    result: RunResult, cfg: Config, out_dir: Path, code: int, brief: bool = False, echo: Echo = _stdout,
+    progress: ProgressDisplay | None = None,
+) -> tuple[int, Outcome | None]:
     """After a run: record it in `<out>/history.sqlite`, report drift since the last run, send
-    alerts; returns `code` composed with drift (`evidence.history.compose_exit`). A failed
-    notification is reported and recorded and does not change the code."""
+    alerts; returns `code` composed with drift (`evidence.history.compose_exit`) and the
+    outcome (None when the run could not be recorded). A failed notification is reported and
+    recorded and does not change the code."""
     from evidence.history import HISTORY_FILE, DriftError, HistoryError, after_run, compose_exit
 
     try:
-        outcome = after_run(result, cfg.alerts, out=out_dir)
+        with progress.phase("history") if progress is not None else nullcontext():
+            outcome = after_run(result, cfg.alerts, out=out_dir)
     except (HistoryError, DriftError) as exc:
         click.echo(f"evidence: error: the run was not recorded in the history: {exc}", err=True)
-        return EXIT_USAGE
-    _print_outcome(outcome, brief=brief)
-    click.echo(f"history: {out_dir / HISTORY_FILE}")
-    return compose_exit(code, outcome.drift.drifted)
+        return EXIT_USAGE, None
+    _print_outcome(outcome, brief=brief, echo=echo)
+    echo(f"history: {out_dir / HISTORY_FILE}")
+    return compose_exit(code, outcome.drift.drifted), outcome
 
 
 _OUT_HELP = "Output folder holding the bundles and history.sqlite (default: [bundle] out)."

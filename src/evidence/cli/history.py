@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING
 
 import click
 
+from evidence.cli.machine import FORMAT_OPTION, alerts_doc, diff_doc, drift_doc, emit, history_doc
 from evidence.exit_codes import EXIT_FAIL
 
 if TYPE_CHECKING:
@@ -28,7 +29,8 @@ from evidence.cli.common import (
 @click.option("--out", default=None, help=_OUT_HELP)
 @click.option("--max-fields", default=20, show_default=True, type=click.IntRange(min=1),
               help="Evidence fields shown per changed record.")
-def diff_cmd(a: str, b: str, config_path: str | None, out: str | None, max_fields: int) -> None:
+@FORMAT_OPTION
+def diff_cmd(a: str, b: str, config_path: str | None, out: str | None, max_fields: int, output_format: str) -> None:
     """What changed from run A to run B: verdicts, findings new/resolved/changed, and for a
     changed finding the evidence fields that differ. A and B are bundle folders or run ids
     (or `latest`, `baseline`, a unique prefix) recorded in the output folder's history."""
@@ -75,6 +77,9 @@ def diff_cmd(a: str, b: str, config_path: str | None, out: str | None, max_field
         _fail(str(exc))
     try:
         with diff_runs(snap_a, snap_b) as d:
+            if output_format == "json":
+                emit("diff", diff_doc(d))
+                return
             for line in render_diff(d, bundle_a, bundle_b, max_fields=max_fields):
                 click.echo(line)
     except DriftError as exc:  # a findings.json that cannot be read, found while streaming it
@@ -87,7 +92,8 @@ def diff_cmd(a: str, b: str, config_path: str | None, out: str | None, max_field
 @click.option("--config", "config_path", default=None, help="Configuration file (default ./evidence.toml).")
 @click.option("--out", default=None, help=_OUT_HELP)
 @click.option("--no-notify", is_flag=True, help="Only report; decide and send no alerts.")
-def drift_cmd(against: str, config_path: str | None, out: str | None, no_notify: bool) -> None:
+@FORMAT_OPTION
+def drift_cmd(against: str, config_path: str | None, out: str | None, no_notify: bool, output_format: str) -> None:
     """Drift of the latest recorded run and its alerts (an alert already sent is not sent
     again before [alerts] repeat_after_days). Exit 0: no drift; 4: drift; 2: usage error."""
     from evidence.history import EXIT_DRIFT, DriftError, History, HistoryError, evaluate
@@ -102,7 +108,12 @@ def drift_cmd(against: str, config_path: str | None, out: str | None, no_notify:
             )
     except (HistoryError, DriftError) as exc:
         _fail(str(exc))
-    _print_outcome(outcome)
+    if output_format == "json":
+        _print_outcome(outcome, echo=lambda line: click.echo(line, err=True))
+        emit("drift", {"run_id": outcome.run.run_id, **drift_doc(outcome.drift),
+                       "alerts": alerts_doc(outcome) if outcome.decided else None})
+    else:
+        _print_outcome(outcome)
     sys.exit(EXIT_DRIFT if outcome.drift.drifted else 0)
 
 
@@ -130,7 +141,8 @@ def baseline(run_ref: str | None, config_path: str | None, out: str | None) -> N
 @click.command(name="history")
 @click.option("--config", "config_path", default=None, help="Configuration file (default ./evidence.toml).")
 @click.option("--out", default=None, help=_OUT_HELP)
-def history_cmd(config_path: str | None, out: str | None) -> None:
+@FORMAT_OPTION
+def history_cmd(config_path: str | None, out: str | None, output_format: str) -> None:
     """Runs recorded in the output folder's history, oldest first."""
     from evidence.history import History, HistoryError
     from evidence.models import iso
@@ -141,6 +153,9 @@ def history_cmd(config_path: str | None, out: str | None) -> None:
             runs, base = history.runs(), history.baseline()
     except HistoryError as exc:
         _fail(str(exc))
+    if output_format == "json":
+        emit("history", history_doc(runs, base))
+        return
     for r in runs:
         mark = "  (baseline)" if base is not None and base.run_id == r.run_id else ""
         click.echo(

@@ -74,11 +74,12 @@ def _merge(partials: tuple[str, ...], scratch: Path, config_path: str | None, ou
     except (KeyError, ValueError):
         _fail(f"{shards[0].label}: its manifest names no period")
     only = plan.get("only")  # the sources the shards were limited to (--only), and so the merge
-    runner = make_runner(cfg, _registry(), period, out_dir, catalog_dir=catalog, progress=_progress_printer(),
+    display = _progress_printer()
+    runner = make_runner(cfg, _registry(), period, out_dir, catalog_dir=catalog, progress=display,
                          attachments=attachments, waivers=waivers, files=files, shards=shards,
                          only=set(only) if isinstance(only, list) else None)
     from evidence.catalog import CatalogError
-    from evidence.runner import load_checked_catalog
+    from evidence.run_catalog import load_checked_catalog
 
     try:
         digest = load_checked_catalog(runner.registry, catalog).digest
@@ -96,7 +97,7 @@ def _merge(partials: tuple[str, ...], scratch: Path, config_path: str | None, ou
         click.echo(f"the merged bundle does not verify: {problems[0]}", err=True)
         sys.exit(EXIT_ERRORS)
     click.echo(f"merged {len(shards)} shards of plan {shards[0].plan[:12]}")
-    sys.exit(record_and_alert(result, cfg, out_dir, report_run(result)))
+    sys.exit(record_and_alert(result, cfg, out_dir, report_run(result), progress=display)[0])
 
 
 __all__ = ["merge_cmd"]

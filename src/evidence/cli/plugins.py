@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING, Any
 
 import click
 
+from evidence.cli.machine import FORMAT_OPTION, emit
 from evidence.exit_codes import EXIT_FAIL
 from evidence.registry import Registry
 
@@ -25,9 +26,23 @@ def collectors() -> None:
 
 
 @collectors.command(name="list")
-def collectors_list() -> None:
+@FORMAT_OPTION
+def collectors_list(output_format: str) -> None:
     """Collectors and checks found, with the permissions each needs."""
     reg = _registry()
+    if output_format == "json":
+        emit("collectors", {
+            "collectors": [{
+                "source": source, "description": cls.description, "origin": reg.origins.get("collector:" + source, ""),
+                "permission_kind": cls.permission_kind,
+                "permissions": sorted({p for ps in cls.permissions.values() for p in ps}),
+                "checks": [{"id": c.id, "description": c.description}
+                           for c in sorted((c for c in reg.checks.values() if c.source == source), key=lambda c: c.id)],
+            } for source, cls in sorted(reg.collectors.items())],
+            "orphan_checks": sorted(c.id for c in reg.checks.values() if c.source not in reg.collectors),
+            "errors": [str(e) for e in reg.errors],
+        })
+        sys.exit(EXIT_FAIL if reg.errors else 0)
     for source, cls in sorted(reg.collectors.items()):
         click.echo(f"{source}: {cls.description} [{reg.origins.get('collector:' + source, '')}]")
         perms = sorted({p for ps in cls.permissions.values() for p in ps})
@@ -49,11 +64,15 @@ def permissions_document(reg: Registry) -> dict[str, Any]:
 
 @click.command()
 @click.option("--source", default=None, help="Only this source (aws prints a bare IAM policy document).")
-def permissions(source: str | None) -> None:
-    """The least-privilege IAM policy, Google scopes and GitHub token scopes evidence needs."""
+@FORMAT_OPTION
+def permissions(source: str | None, output_format: str) -> None:
+    """The least-privilege IAM policy, Google scopes and GitHub token scopes evidence needs
+    (text: the documents themselves, ready to paste; json: them under `sources`, with the schema)."""
     doc = permissions_document(_registry())
     if source is not None:
         if source not in doc:
             _fail(f"--source: unknown source '{source}' (known: {', '.join(doc)})")
-        doc = doc[source]
-    click.echo(json.dumps(doc, indent=2))
+    if output_format == "json":
+        emit("permissions", {"sources": {source: doc[source]} if source is not None else doc})
+        return
+    click.echo(json.dumps(doc[source] if source is not None else doc, indent=2))

@@ -11,7 +11,7 @@ import click
 from evidence.bundle import BundleError, verify
 from evidence.config import Config, ConfigError
 from evidence.evaluate import artifacts_that_differ, evaluate_into
-from evidence.exit_codes import EXIT_FAIL, exit_code_for
+from evidence.exit_codes import EXIT_FAIL, EXIT_USAGE, exit_code_for
 from evidence.models import Period
 from evidence.period.bundle import is_period_bundle, recompute_differences, verify_runs
 from evidence.period.runs import PeriodError
@@ -34,6 +34,8 @@ from evidence.cli.common import (
     record_and_alert,
     report_run,
 )
+from evidence.cli.machine import FORMAT_OPTION, emit, run_doc
+from evidence.cli.outputs import FAIL_ON, copy_outputs, gated_exit, human_echo, parse_fail_on
 from evidence.cli.period import print_coverage
 
 
@@ -46,22 +48,36 @@ from evidence.cli.period import print_coverage
 @click.option("--shard", default=None, metavar="K/N",
               help="Collect shard K (from 0) of N into a shard bundle for `evidence merge`; auto/N reads K from "
                    "JOB_COMPLETION_INDEX, AWS_BATCH_JOB_ARRAY_INDEX or EVIDENCE_SHARD_INDEX.")
+@FORMAT_OPTION
+@click.option("--quiet", "-q", is_flag=True, help="No progress and no summary; errors only (and the json document).")
+@click.option("--fail-on", default=",".join(FAIL_ON), show_default=True, metavar="fail,error,drift",
+              help="What makes the exit code non-zero: failing controls (1), errors (3), drift (4).")
+@click.option("--soft-fail", is_flag=True, help="Exit 0 whatever the verdicts (2 still means a usage error).")
+@click.option("--sarif", "sarif_path", default=None, type=click.Path(path_type=Path, dir_okay=False),
+              help="Also copy the bundle's evidence.sarif here (for GitHub code scanning).")
+@click.option("--junit", "junit_path", default=None, type=click.Path(path_type=Path, dir_okay=False),
+              help="Also copy the bundle's junit.xml here (for CI test reports).")
 def run(
     config_path: str | None, period: str | None, out: str | None, only: str | None, catalog_dir: str | None,
-    shard: str | None,
+    shard: str | None, output_format: str, quiet: bool, fail_on: str, soft_fail: bool, sarif_path: Path | None,
+    junit_path: Path | None,
 ) -> None:
     """Collect, judge, write a bundle and print the verdicts; record the run in the history,
     report drift since the last run and send alerts to [alerts] urls.
 
     With --shard K/N, collect only shard K's part of the work into a shard bundle under
     OUT/shards/; `evidence merge` judges the plan's shards as one run."""
-    cfg = _config(config_path, note=True)
+    gate = parse_fail_on(fail_on)
+    if gate is None:
+        _fail(f"--fail-on: {fail_on!r} is not a comma-separated list of {', '.join(FAIL_ON)}")
+    cfg = _config(config_path, note=not quiet)
     if shard is not None:
         _run_shard(cfg, out, shard, period, only, catalog_dir)
     if out is not None and out.startswith("s3://"):
         _fail(f"--out {out}: only a shard (--shard K/N) is written to S3; a run, or a merge, writes to a folder")
     out_dir = _out_dir(cfg, out)
     attachments, waivers, files = _manual_inputs(cfg, out_dir, Path(catalog_dir) if catalog_dir else None)
+    display = _progress_printer(quiet=quiet)
     runner = make_runner(
         cfg,
         _registry(),
@@ -69,13 +85,21 @@ def run(
         out_dir,
         only=_split(only),
         catalog_dir=Path(catalog_dir) if catalog_dir else None,
-        progress=_progress_printer(),
+        progress=display,
         attachments=attachments,
         waivers=waivers,
         files=files,
     )
     result = execute(runner)
-    sys.exit(record_and_alert(result, cfg, out_dir, report_run(result)))
+    echo = human_echo(output_format, quiet)
+    code, outcome = record_and_alert(result, cfg, out_dir, report_run(result, echo), echo=echo, progress=display)
+    copied = copy_outputs(result.bundle, {"evidence.sarif": sarif_path, "junit.xml": junit_path}, echo)
+    final = gated_exit(code if copied else EXIT_USAGE, result.verdicts,
+                       outcome.drift.drifted if outcome is not None else False, gate, soft_fail)
+    if output_format == "json":
+        history = out_dir / "history.sqlite" if outcome is not None else None
+        emit("run", run_doc(result, outcome, final, history))
+    sys.exit(final)
 
 
 def _run_shard(
@@ -155,7 +179,7 @@ def demo(out: str | None, period: str | None) -> None:
     result = run_demo(Path(out) if out else None, _period(period), progress=_progress_printer(), **options)
     code = report_run(result)
     if result.bundle is not None:
-        code = record_and_alert(result, Config(), result.bundle.parents[1], code, brief=True)
+        code = record_and_alert(result, Config(), result.bundle.parents[1], code, brief=True)[0]
     if result.bundle is not None:
         key = result.bundle.parents[1] / DEMO_PUBLIC_KEY
         click.echo(f"reports: {result.bundle / 'report.html'} (and report.pdf, findings.csv, oscal/)")

@@ -8,9 +8,13 @@ test walks the registry to make sure none is missing.
 
 from __future__ import annotations
 
+import re
+import threading
+import time
 from abc import ABC, abstractmethod
 from collections.abc import Callable, Mapping
-from typing import Any, ClassVar
+from dataclasses import dataclass
+from typing import Any, ClassVar, Protocol, runtime_checkable
 
 from evidence.config import Config, S, Section
 from evidence.models import CollectionError, EvidenceRecord, Period, iso, utc_now
@@ -30,20 +34,149 @@ class CollectorFailure(Exception):
         self.user_error = user_error
 
 
-class Sink:
-    """Where a collector puts what it saw, and how it reports progress."""
+@dataclass(frozen=True)
+class ProgressEvent:
+    """Where a run is, for a live display (`evidence.cli.progress`): its `phase` (collect,
+    judge, reports, history...), the collection's units `done` out of `total` (the sum of what
+    each collector announced: a collector that announces none counts as one unit), the API calls
+    and errors recorded so far, and the latest message."""
 
-    def __init__(self, writer: EvidenceWriter, progress: Callable[[str], None] | None = None) -> None:
+    phase: str
+    done: int = 0
+    total: int = 0
+    calls: int = 0
+    errors: int = 0
+    message: str = ""
+
+
+@runtime_checkable
+class ProgressReceiver(Protocol):
+    """A `Runner.progress` that takes structured events: besides the collectors' messages
+    (`__call__`), every `ProgressEvent` of the run, and `end()` once the run is over (whether it
+    succeeded or not), so that it stops any display or thread of its own."""
+
+    def __call__(self, message: str) -> None: ...
+
+    def event(self, event: ProgressEvent) -> None: ...
+
+    def end(self) -> None: ...
+
+
+#: a collector's own count in a message: `aws 57/114: ...` or `github: acme/api (3/12)`
+_FRACTION = re.compile(r"(?:^[\w.-]+ |\()(\d+)/(\d+)(?=[):\s]|$)")
+
+
+class Tally:
+    """The collection's progress summed over its collectors' sinks (thread-safe): each
+    collector's units done out of its total, the calls and errors recorded; every change is
+    reported to `report` as a `ProgressEvent`, a record at most every `every` seconds."""
+
+    def __init__(
+        self, report: Callable[[ProgressEvent], None], *, every: float = 0.25,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self._report = report
+        self._every = every
+        self._clock = clock
+        self._lock = threading.Lock()
+        self._units: dict[str, tuple[int, int]] = {}
+        self._last = float("-inf")
+        self.phase = "collect"
+        self.calls = 0
+        self.errors = 0
+        self.message = ""
+
+    def source(self, name: str) -> None:
+        """A collector that is about to run: one unit until it announces its own."""
+        with self._lock:
+            self._units.setdefault(name, (0, 1))
+
+    def finished(self, name: str) -> None:
+        """A collector that returned: all its units are done."""
+        with self._lock:
+            _, total = self._units.get(name, (0, 1))
+            self._units[name] = (total, total)
+        self.emit()
+
+    def units(self, name: str, done: int, total: int, message: str = "") -> None:
+        with self._lock:
+            self._units[name] = (max(0, done), max(0, total, done))
+            if message:
+                self.message = message
+        self.emit()
+
+    def said(self, name: str, message: str) -> None:
+        """A collector's message; a count in it (`aws 57/114: ...`) is its units."""
+        match = _FRACTION.search(message)
+        if match is not None:
+            self.units(name, int(match[1]), int(match[2]), message)
+            return
+        with self._lock:
+            self.message = message
+        self.emit()
+
+    def recorded(self, *, call: bool, error: bool) -> None:
+        with self._lock:
+            self.calls += call
+            self.errors += error
+            due = self._clock() - self._last >= self._every
+        if due:
+            self.emit()
+
+    def snapshot(self) -> ProgressEvent:
+        with self._lock:
+            done = sum(d for d, _ in self._units.values())
+            total = sum(t for _, t in self._units.values())
+            return ProgressEvent(phase=self.phase, done=done, total=total, calls=self.calls, errors=self.errors,
+                                 message=self.message)
+
+    def emit(self, phase: str | None = None, message: str | None = None, *, throttled: bool = False) -> None:
+        """Report the current state (in `phase`, with `message`, when given); `throttled`: only
+        if `every` seconds have passed since the last report."""
+        with self._lock:
+            now = self._clock()
+            if throttled and now - self._last < self._every:
+                return
+            self._last = now
+            if phase is not None:
+                self.phase = phase
+            if message is not None:
+                self.message = message
+        self._report(self.snapshot())
+
+
+class Sink:
+    """Where a collector puts what it saw, and how it reports progress: `progress(message)`, and
+    `units(done, total)` when it knows how much of its work is done (a message such as
+    `aws 57/114: ...` counts as such too)."""
+
+    def __init__(
+        self, writer: EvidenceWriter, progress: Callable[[str], None] | None = None, *,
+        tally: Tally | None = None, source: str = "",
+    ) -> None:
         self.writer = writer
         self._progress = progress
+        self._tally = tally
+        self.source = source
         self.calls = 0
 
     def record(self, record: EvidenceRecord) -> str:
         self.calls += 1
+        if self._tally is not None:
+            self._tally.recorded(call=True, error=record.error is not None)
         return self.writer.write(record)
 
     def progress(self, message: str) -> None:
         if self._progress is not None:
+            self._progress(message)
+        if self._tally is not None:
+            self._tally.said(self.source, message)
+
+    def units(self, done: int, total: int, message: str = "") -> None:
+        """`done` of this collector's `total` units of work are done (the total may grow)."""
+        if self._tally is not None:
+            self._tally.units(self.source, done, total, message)
+        elif message and self._progress is not None:
             self._progress(message)
 
     def failure(
@@ -57,6 +190,8 @@ class Sink:
         parameters: Mapping[str, object] | None = None,
     ) -> str:
         service, _, operation = key.partition(".")
+        if self._tally is not None:
+            self._tally.recorded(call=False, error=True)
         return self.writer.write(
             EvidenceRecord(
                 source=source,
