@@ -141,7 +141,10 @@ def run_check(
     names = scope_names or {}
     reason = judging.sources.get(chk.source)
     if reason is not None:
-        return _source_error(chk, control_id, judging, index, f"{chk.source} evidence was not collected: {reason}")
+        remedy = (f"configure {chk.source} (evidence init --sources {chk.source} writes the section), "
+                  f"or leave it out of the run with --only")
+        return _source_error(chk, control_id, judging, index,
+                             f"{chk.source} evidence was not collected: {reason}. Remedy: {remedy}")
     raw = judging.params.get(control_id, {}).get(chk.id, dict(chk.params))
     if (bad := param_problem(chk.param_model, raw)) is not None:
         name, why = bad
