@@ -68,6 +68,9 @@ class BundleConfig(_Section):
     signing_key: str | None = None
     #: waivers (`*.yaml`), relative to the configuration file's folder
     exceptions_dir: str = "exceptions"
+    #: the catalog folder (`evidence catalog init` or `from-text` writes one), relative to the
+    #: configuration file's folder; none: the built-in catalog
+    catalog: str | None = None
 
 
 class Config(_Section):

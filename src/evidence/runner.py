@@ -100,6 +100,8 @@ class Runner:
     out: Path
     only: set[str] | None = None
     catalog_dir: Path | None = None
+    #: how the manifest and reports name the catalog (default: its folder, or "built-in")
+    catalog_label: str | None = None
     #: the collectors' progress messages; a `ProgressReceiver` (`evidence.cli.progress`) gets
     #: every phase of the run as a `ProgressEvent` too, and `end()` when the run is over
     progress: Callable[[str], None] | None = None
@@ -318,6 +320,8 @@ class Runner:
             "api_calls": calls,
             "config_digest": sha256_of(self.config.public_dict()),
             "catalog_digest": catalog.digest,
+            # which catalog judged the run: the built-in one, or the company's own folder
+            "catalog_source": self.catalog_label or (str(self.catalog_dir) if self.catalog_dir else "built-in"),
             "plugin_errors": [str(e) for e in self.registry.errors],
         }
         if self.shards:

@@ -196,6 +196,14 @@ def execute(runner: Runner) -> RunResult:
 
 
 
+def _catalog_dir(cfg: Config, option: str | Path | None) -> Path | None:
+    """The catalog folder a command uses: --catalog, else `[bundle] catalog`, else None (the
+    built-in catalog)."""
+    if option is not None:
+        return Path(option)
+    return cfg.resolve(cfg.bundle.catalog) if cfg.bundle.catalog else None
+
+
 def _out_dir(cfg: Config, out: str | None) -> Path:
     return Path(out) if out else cfg.resolve(cfg.bundle.out)
 

@@ -11,6 +11,7 @@ import click
 
 from evidence.bundle import verify
 from evidence.cli.common import (
+    _catalog_dir,
     _config,
     _fail,
     _manual_inputs,
@@ -67,7 +68,7 @@ def _merge(partials: tuple[str, ...], scratch: Path, config_path: str | None, ou
         _fail(f"{cfg.path or 'configuration'}: not the configuration the shards of plan {shards[0].plan[:12]} ran "
               "with; merge with that one (--config)")
     out_dir = _out_dir(cfg, out)
-    catalog = Path(catalog_dir) if catalog_dir else None
+    catalog = _catalog_dir(cfg, catalog_dir)
     attachments, waivers, files = _manual_inputs(cfg, out_dir, catalog)
     try:
         period = Period.model_validate(shards[0].manifest["period"])

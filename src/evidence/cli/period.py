@@ -10,7 +10,7 @@ import click
 
 from evidence.bundle import load_manifest
 from evidence.catalog import CatalogError, load_catalog
-from evidence.cli.common import _OUT_HELP, _config, _fail, _out_dir, _period
+from evidence.cli.common import _OUT_HELP, _catalog_dir, _config, _fail, _out_dir, _period
 from evidence.config import ConfigError
 from evidence.exit_codes import EXIT_FAIL
 from evidence.period.bundle import plan, write_period_bundle
@@ -40,7 +40,7 @@ def period_cmd(period_name: str, config_path: str | None, out: str | None, sched
     out_dir = _out_dir(cfg, out)
     period = _period(period_name)
     try:
-        catalog = load_catalog(catalog_dir)
+        catalog = load_catalog(_catalog_dir(cfg, catalog_dir))
         p = plan(out_dir, period, schedule, catalog)
         signer = signer_for(cfg)
         bundle, coverage = write_period_bundle(out_dir, p, company=cfg.bundle.company, sign=signer,

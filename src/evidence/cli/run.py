@@ -21,6 +21,7 @@ if TYPE_CHECKING:
     pass
 from evidence.cli.common import (
     _EPILOG,
+    _catalog_dir,
     _config,
     _fail,
     _manual_inputs,
@@ -76,7 +77,8 @@ def run(
     if out is not None and out.startswith("s3://"):
         _fail(f"--out {out}: only a shard (--shard K/N) is written to S3; a run, or a merge, writes to a folder")
     out_dir = _out_dir(cfg, out)
-    attachments, waivers, files = _manual_inputs(cfg, out_dir, Path(catalog_dir) if catalog_dir else None)
+    catalog = _catalog_dir(cfg, catalog_dir)
+    attachments, waivers, files = _manual_inputs(cfg, out_dir, catalog)
     display = _progress_printer(quiet=quiet)
     runner = make_runner(
         cfg,
@@ -84,7 +86,7 @@ def run(
         _period(period),
         out_dir,
         only=_split(only),
-        catalog_dir=Path(catalog_dir) if catalog_dir else None,
+        catalog_dir=catalog,
         progress=display,
         attachments=attachments,
         waivers=waivers,
@@ -121,7 +123,7 @@ def _run_shard(
         # to S3: sealed in a scratch folder, then uploaded with its manifest last
         out_dir = Path(scratch) if out is not None and is_s3(out) else _out_dir(cfg, out)
         runner = make_runner(cfg, _registry(), _period(period), out_dir, only=_split(only),
-                             catalog_dir=Path(catalog_dir) if catalog_dir else None, progress=_progress_printer(),
+                             catalog_dir=_catalog_dir(cfg, catalog_dir), progress=_progress_printer(),
                              shard=spec)
         result = execute(runner)
         where = str(result.bundle)

@@ -19,6 +19,7 @@ import boto3
 
 from evidence.catalog import load_catalog
 from evidence.demo.aws import DEMO_REGIONS, moto_server, seed
+from evidence.demo.catalog import DEMO_CATALOG_LABEL, build_demo_catalog
 from evidence.demo.company import fake_github, workspace_server
 from evidence.demo.endpoints import demo_endpoints
 from evidence.demo.run import demo_config, demo_signing_key
@@ -69,6 +70,7 @@ def run_demo_period(
         moto_server(),
         workspace_server() as (workspace_section, workspace),
         scratch_dir("ca") as ca_dir,
+        scratch_dir("catalog") as catalog_scratch,
         demo_endpoints(ca_dir) as endpoints,
         fake_github(period) as github,
     ):
@@ -76,6 +78,7 @@ def run_demo_period(
         config = demo_config(DEMO_REGIONS, workspace_section, probes=endpoints.probes_config(), github=github)
         config.bundle.signing_key = str(demo_signing_key(out))
         registry = Registry.load()
+        catalog_dir = build_demo_catalog(catalog_scratch, registry, unmapped=False)
         history = History.open(out)
         elbv2 = boto3.client("elbv2", region_name=DEMO_REGIONS[0])
         listener, policy = _app_https_listener(elbv2)
@@ -92,13 +95,14 @@ def run_demo_period(
             if progress is not None:
                 progress(f"week {week + 1} of {WEEKS}: {day}")
             with _now(f"{day.isoformat()}T06:00:00Z"):
-                runner = make_runner(config, registry, period, out)
+                runner = make_runner(config, registry, period, out, catalog_dir=catalog_dir,
+                                     catalog_label=DEMO_CATALOG_LABEL)
                 runner.report_formats = ()  # the period bundle has its own report
                 result = runner.run()
                 history.record(Snapshot.from_result(result, out, with_findings=False), result.iter_findings())
         last = min(period.end, period.start + timedelta(days=7 * WEEKS - 1))
         with _now(f"{last.isoformat()}T18:00:00Z"):
-            built = plan(out, period, "weekly", load_catalog())
+            built = plan(out, period, "weekly", load_catalog(catalog_dir))
             bundle, coverage = write_period_bundle(out, built, company=config.bundle.company,
                                                    sign=signer_for(config))
     return bundle, coverage

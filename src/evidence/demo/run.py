@@ -15,6 +15,7 @@ from cryptography.hazmat.primitives import serialization
 
 from evidence.config import Config, parse_config
 from evidence.demo.aws import DEMO_REGIONS, moto_server, seed
+from evidence.demo.catalog import DEMO_CATALOG_LABEL, build_demo_catalog
 from evidence.demo.company import fake_github, fake_workspace
 from evidence.demo.endpoints import demo_endpoints
 from evidence.demo.scratch import scratch_dir
@@ -68,16 +69,21 @@ def run_demo(
         moto_server(),
         fake_workspace() as workspace,
         scratch_dir("ca") as ca_dir,
+        scratch_dir("catalog") as catalog_dir,
         demo_endpoints(ca_dir) as endpoints,
         fake_github(period) as github,
     ):
         seed(DEMO_REGIONS)
+        registry = Registry.load()
         runner = make_runner(
             demo_config(DEMO_REGIONS, workspace, probes=endpoints.probes_config(), github=github),
-            Registry.load(),
+            registry,
             period,
             out,
             progress=progress,
+            # Zaptic's catalog as a company makes its own: drafted from its overview by from-text
+            catalog_dir=build_demo_catalog(catalog_dir, registry, unmapped=False),
+            catalog_label=DEMO_CATALOG_LABEL,
             **runner_options,
         )
         runner.config.bundle.signing_key = str(demo_signing_key(out))

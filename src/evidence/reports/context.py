@@ -236,7 +236,7 @@ def build_view(content: BundleContent, *, prefix: str = "", pdf: bool = False) -
             ("Content digest", content.content_digest),
             ("findings.json", content.hashes.get("findings.json", "—")),
             ("controls.json", content.hashes.get("controls.json", "—")),
-            ("Catalog", meta.get("catalog_digest", "—")),
+            (f"Catalog ({meta.get('catalog_source', 'built-in')})", meta.get("catalog_digest", "—")),
             ("Configuration", meta.get("config_digest", "—")),
         ],
         "controls": controls,

@@ -208,6 +208,8 @@ def _document(content: BundleContent, run: _Run, prefix: str, *, inventory: list
             _prop("period-end", period.get("end", "?")),
             _prop("reference-time", run.collected),
             _prop("content-digest", content.content_digest),
+            _prop("catalog-digest", content.meta.get("catalog_digest", "?")),
+            _prop("catalog-source", content.meta.get("catalog_source", "built-in")),
         ],
     }
     if inventory is not None:
