@@ -37,7 +37,9 @@ def viewer_min_tls(ctx: CheckContext[MinTlsParams]) -> Iterator[Finding]:
 
     def one(dist: Item) -> Finding:
         cert = dist.part(dist.need("ViewerCertificate", dict), "ViewerCertificate")
-        custom = cert.need("ACMCertificateArn", str, "") or cert.need("IAMCertificateId", str, "")
+        # both read, never one in place of the other: each field is checked against CloudFront's description
+        acm, iam = cert.need("ACMCertificateArn", str, ""), cert.need("IAMCertificateId", str, "")
+        custom = acm or iam
         version: tuple[int, int] | None
         if cert.need("CloudFrontDefaultCertificate", bool, False) and not custom:
             observed = "TLSv1 (CloudFront default certificate)"
