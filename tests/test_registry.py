@@ -25,3 +25,12 @@ def test_every_check_declares_description_and_its_evidence_is_permitted(registry
         assert collector is not None, f"{cid}: no collector for source {chk.source}"
         for key in chk.requires:
             assert key in collector.permissions, f"{cid} reads {key}, which {chk.source} declares no permission for"
+
+
+def test_every_key_a_check_reads_of_another_source_is_collected_by_that_source(registry: Registry) -> None:
+    """`Check.reads`: another source's evidence, which that source's collector declares."""
+    for cid, chk in registry.checks.items():
+        for key in chk.reads:
+            owners = [s for s, cls in registry.collectors.items() if key in cls.permissions]
+            assert owners, f"{cid} reads {key}, which no collector declares"
+            assert chk.source not in owners, f"{cid} reads its own source's {key}: list it in requires"

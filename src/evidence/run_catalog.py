@@ -13,9 +13,17 @@ from evidence.registry import Registry
 
 
 def check_sources(catalog: Catalog, registry: Registry) -> set[str]:
-    sources = {chk.source for ref_ctrl in catalog.controls.values() for ref in ref_ctrl.checks
-               if (chk := registry.checks.get(ref.id)) is not None}
-    return sources | {"manual"}
+    """The sources the catalog's checks need: each check's own, and the sources whose evidence it
+    reads (`Check.reads`: the people checks read Workspace, GitHub and IAM listings)."""
+    sources = {"manual"}
+    for control in catalog.controls.values():
+        for ref in control.checks:
+            chk = registry.checks.get(ref.id)
+            if chk is None:
+                continue
+            sources.add(chk.source)
+            sources |= {s for s, cls in registry.collectors.items() for key in chk.reads if key in cls.permissions}
+    return sources
 
 
 def validate_overrides(catalog: Catalog, config: Config, registry: Registry) -> None:

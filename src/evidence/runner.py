@@ -177,6 +177,7 @@ class Runner:
             make = self.collector_factory or (lambda c, cfg, per: c(cfg, per))
             coll = make(cls, self.config, self.period)
             coll.shard = self.shard
+            coll.out = self.out  # where the run's history is (the people collector reads it)
             reason = coll.not_configured()
             status[source] = reason
             if reason is None:
@@ -196,12 +197,15 @@ class Runner:
         return {s: plan[f"source:{s}"] for s in whole}
 
     def _wanted(self, catalog: Catalog, source: str) -> frozenset[str]:
+        coll = self.registry.collectors.get(source)
         keys: set[str] = set()
         for control in catalog.controls.values():
             for ref in control.checks:
                 chk = self.registry.checks.get(ref.id)
                 if chk is not None and chk.source == source:
                     keys |= set(chk.requires)
+                elif chk is not None and coll is not None:  # another source's check reads what this one collects
+                    keys |= {k for k in chk.reads if k in coll.permissions}
         return frozenset(keys)
 
     def _collect(

@@ -415,7 +415,10 @@ AWS_ANSWERS = {
 
 #: sources whose records are the project's own (no vendor description to hold them to)
 OWN_SOURCES = {"probe": "probe records are made by evidence's own probes (TLS handshakes, HTTP GETs): no vendor "
-                        "describes them"}
+                        "describes them",
+               "people": "the roster and the history's sightings are evidence's own records; the fields the people "
+                         "checks read of Workspace, GitHub and IAM records are those their own checks read, held to "
+                         "the description there"}
 
 
 class Vendors:

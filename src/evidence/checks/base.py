@@ -59,6 +59,10 @@ class Check:
     resource_type: str = ""
     #: further listings the check reads whose pages must hold their items where declared
     listings: tuple[Inventory, ...] = ()
+    #: evidence keys of other sources the check reads when their collectors gathered them (the
+    #: people checks read Workspace, GitHub and IAM listings); never required: the check judges
+    #: their absence or failure itself
+    reads: tuple[str, ...] = ()
 
     def __call__(self, ctx: CheckContext[Any]) -> Iterable[Finding]:
         return self.fn(ctx)
@@ -79,12 +83,14 @@ def check(
     params: type[Params] = NoParams,
     resource_type: str = "",
     listings: tuple[Inventory, ...] = (),
+    reads: tuple[str, ...] = (),
 ) -> Callable[[CheckFn], Check]:
     """Declare a check. The decorated function becomes a `Check`; nothing is registered
     globally: the module is listed under the `evidence.checks` entry point instead.
 
-    `requires` is every evidence key the check reads; the keys of its inventory chain and
-    listings are added when missing, the root listing first."""
+    `requires` is every evidence key of its own source the check reads; the keys of its inventory
+    chain and listings are added when missing, the root listing first. `reads` names the keys of
+    other sources it reads when they were collected (see `Check.reads`)."""
     keys = [inv.key for inv in inventory.chain()]
     for inv in listings:
         keys.extend(i.key for i in inv.chain())
@@ -101,6 +107,7 @@ def check(
             param_model=params,
             resource_type=resource_type or inventory.resource_type,
             listings=listings,
+            reads=tuple(reads),
         )
 
     return wrap

@@ -14,6 +14,7 @@ import time
 from abc import ABC, abstractmethod
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any, ClassVar, Protocol, runtime_checkable
 
 from evidence.config import Config, S, Section
@@ -246,6 +247,8 @@ class Collector(ABC):
         self.period = period or Period.current()
         #: in a sharded run, which shard this is (set before `collect`, for `shards_itself`)
         self.shard: Shard | None = None
+        #: the run's output folder, where its history is (set before `collect`)
+        self.out: Path | None = None
         #: what the plan of a sharded run depends on that only collecting finds out (the AWS
         #: accounts reached), filled in by `collect`
         self.plan_inputs: list[str] = []

@@ -75,7 +75,8 @@ def run_demo_period(
         fake_github(period) as github,
     ):
         seed(DEMO_REGIONS)
-        config = demo_config(DEMO_REGIONS, workspace_section, probes=endpoints.probes_config(), github=github)
+        config = demo_config(DEMO_REGIONS, workspace_section, probes=endpoints.probes_config(), github=github,
+                             out=out)
         config.bundle.signing_key = str(demo_signing_key(out))
         registry = Registry.load()
         catalog_dir = build_demo_catalog(catalog_scratch, registry, unmapped=False)

@@ -8,6 +8,7 @@ import logging
 import os
 import tempfile
 from collections.abc import Callable
+from importlib import resources
 from pathlib import Path
 from typing import Any
 
@@ -26,7 +27,11 @@ from evidence.runner import RunResult
 
 
 def demo_config(regions: list[str], google_workspace: dict[str, str] | None = None,
-                probes: dict[str, Any] | None = None, github: dict[str, str] | None = None) -> Config:
+                probes: dict[str, Any] | None = None, github: dict[str, str] | None = None,
+                out: Path | None = None) -> Config:
+    """The simulated company's evidence.toml; with `out`, its HR roster too (one leaver whose
+    Workspace account and GitHub membership were never removed; an IAM user nobody owns), the
+    offboarding judged against the history in `out`."""
     data: dict[str, Any] = {"aws": {"regions": regions}, "bundle": {"company": "Zaptic (simulated)"}}
     if google_workspace is not None:
         data["google_workspace"] = google_workspace
@@ -34,7 +39,15 @@ def demo_config(regions: list[str], google_workspace: dict[str, str] | None = No
         data["probes"] = probes
     if github is not None:
         data["github"] = github
+    if out is not None:
+        data["people"] = {"roster": str(demo_roster()), "history": str(out / "history.sqlite")}
+        data["controls"] = {"ACCESS-LIFECYCLE": {"service_accounts": ["deploy-bot"]}}
     return parse_config(data)
+
+
+def demo_roster() -> Path:
+    """The simulated company's HR export (`[people] roster`)."""
+    return Path(str(resources.files("evidence.demo"))) / "data" / "people.csv"
 
 
 DEMO_SIGNING_KEY = "demo-signing-key.pem"
@@ -76,7 +89,7 @@ def run_demo(
         seed(DEMO_REGIONS)
         registry = Registry.load()
         runner = make_runner(
-            demo_config(DEMO_REGIONS, workspace, probes=endpoints.probes_config(), github=github),
+            demo_config(DEMO_REGIONS, workspace, probes=endpoints.probes_config(), github=github, out=out),
             registry,
             period,
             out,
