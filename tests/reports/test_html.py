@@ -36,7 +36,7 @@ def test_demo_html_cover_shows_scope_run_and_the_digest_verify_prints(demo_bundl
     # every source's scope rows, in its collector's words: AWS regions and accounts, the Google
     # tenant, the GitHub organization, the probed endpoints
     details = manifest["scope"]["details"]
-    assert set(details) == {"aws", "github", "google_workspace", "probe"}
+    assert set(details) == {"aws", "github", "google_workspace", "people", "probe"}
     assert details["aws"]["accounts"] and details["aws"]["rows"][0][0] == "AWS regions"
     for detail in details.values():
         for label, value in detail["rows"]:

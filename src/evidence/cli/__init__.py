@@ -9,6 +9,7 @@ import logging
 import click
 
 from evidence import __version__
+from evidence.cli.access_review import access_review_group
 from evidence.cli.catalog import controls
 from evidence.cli.catalog_cmd import catalog_group
 from evidence.cli.common import _EPILOG, UserError, _fail, _manual_inputs, record_and_alert
@@ -44,7 +45,7 @@ def cli(verbose: int) -> None:
 
 for _command in (run, demo, evaluate_cmd, verify_cmd, report_cmd, export_cmd, diff_cmd, drift_cmd, baseline,
                  history_cmd, attach_cmd, controls, collectors, permissions, sample_cmd, period_cmd, merge_cmd,
-                 init_cmd, catalog_group):
+                 init_cmd, catalog_group, access_review_group):
     cli.add_command(_command)
 
 

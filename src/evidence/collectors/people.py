@@ -18,6 +18,7 @@ It calls no API. It records two evidence records:
 
 from __future__ import annotations
 
+import hashlib
 import json
 import logging
 import sqlite3
@@ -31,15 +32,20 @@ from evidence.collectors.people_config import PeopleConfig
 from evidence.config import ConfigError, Section
 from evidence.models import CollectionError, EvidenceRecord, iso, parse_time, reference_now, utc_now
 from evidence.sources.people import (
+    ACCESS_REVIEW,
     ACTIVE,
     OFFBOARDING_CHECKS,
     REMOVED,
+    REVIEW_CONTROL,
+    REVIEW_REQUIREMENT,
     ROSTER,
     SIGHTINGS,
     SOURCE,
     Roster,
     RosterError,
+    WorksheetError,
     parse_roster,
+    parse_worksheet,
     roster_response,
     sighting_key,
 )
@@ -50,6 +56,7 @@ log = logging.getLogger(__name__)
 PERMISSIONS: dict[str, tuple[str, ...]] = {
     ROSTER: ("read the roster file named by [people] roster",),
     SIGHTINGS: ("read the history file (<out>/history.sqlite, or [people] history)",),
+    ACCESS_REVIEW: ("read the attachment store (<out>/attachments)",),
 }
 HISTORY_FILE = "history.sqlite"
 
@@ -129,6 +136,17 @@ class PeopleCollector(Collector):
         if ROSTER in wanted:
             self._record(sink, ROSTER, {"roster": name}, response=roster_response(roster, text, name),
                          subject=Path(name).name)
+        if ACCESS_REVIEW in wanted:
+            store = (self.out or self.config.resolve(self.config.bundle.out)) / "attachments"
+            try:
+                review = read_access_review(store)
+            except (OSError, ValueError) as exc:
+                self._record(sink, ACCESS_REVIEW, {"store": "attachments"}, subject="access-review",
+                             error=CollectionError(code="AccessReviewUnreadable", message=str(exc)[:500],
+                                                   remedy="complete the access review again (evidence "
+                                                          "access-review complete)"))
+            else:
+                self._record(sink, ACCESS_REVIEW, {"store": "attachments"}, response=review, subject="access-review")
         if SIGHTINGS in wanted:
             path = self.history_path(cfg)
             params = {"history": cfg.history or HISTORY_FILE}
@@ -209,3 +227,36 @@ def read_sightings(path: Path, roster: Roster, before: str) -> dict[str, Any]:
             "first_removed": {"at": removed[0], "run_id": removed[1]} if removed else None,
         }
     return out
+
+
+def read_access_review(store: Path) -> dict[str, Any]:
+    """The latest completed access review in the attachment store `store` (`<out>/attachments`:
+    ACCESS-LIFECYCLE's `access-review` manual evidence, as `evidence access-review complete`
+    records it) and its `revoke` rows: `{"review": {...} | null, "revoke": [{system, account,
+    person, line}]}`. A worksheet that is not readable, or whose file no longer matches its
+    recorded sha256, is a ValueError."""
+    latest: tuple[str, str, dict[str, Any], Path] | None = None
+    for path in sorted((store / "records").glob("*.json")) if (store / "records").is_dir() else []:
+        data = json.loads(path.read_text(encoding="utf-8"))
+        att = data.get("attachment") if isinstance(data, dict) else None
+        if not isinstance(att, dict) or (att.get("control_id"), att.get("requirement")) != (
+                REVIEW_CONTROL, REVIEW_REQUIREMENT):
+            continue
+        key = (str(att.get("attached_at", "")), path.name)
+        if latest is None or key > latest[:2]:
+            latest = (*key, {**att, "file": str(data.get("original_name", ""))}, store / str(data.get("file", "")))
+    if latest is None:
+        return {"review": None, "revoke": []}
+    att, file = latest[2], latest[3]
+    raw = file.read_bytes()
+    if hashlib.sha256(raw).hexdigest() != att.get("sha256"):
+        raise ValueError(f"{file}: content does not match its recorded sha256 {att.get('sha256')}")
+    try:
+        rows = parse_worksheet(raw, str(file))
+    except WorksheetError as exc:
+        raise ValueError(str(exc)) from None
+    review = {k: att.get(k) for k in ("file", "sha256", "attached_by", "attached_at", "valid_until")}
+    review["run_id"] = rows[0].fields.get("run_id", "") if rows else ""
+    revoke = [{"system": r.system, "account": r.account, "person": r.fields.get("person", ""), "line": r.line}
+              for r in rows if r.decision == "revoke"]
+    return {"review": review, "revoke": revoke}

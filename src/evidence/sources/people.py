@@ -19,6 +19,7 @@ from __future__ import annotations
 import csv
 import hashlib
 import io
+import json
 import re
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
@@ -249,3 +250,87 @@ def roster_response(roster: Roster, text: str, file: str) -> dict[str, Any]:
 def sighting_key(check_id: str, email: str) -> str:
     """How `people.Sightings` names one leaver's accounts in one system."""
     return f"{check_id}|{email.lower()}"
+
+
+# --- the access review worksheet (`evidence access-review start|complete`) ----------------------
+
+#: evidence key: the latest completed access review (ACCESS-LIFECYCLE's `access-review` manual
+#: evidence, from `<out>/attachments`) and its `revoke` rows, for `people.access_review_revocations`
+ACCESS_REVIEW = "people.AccessReview"
+REVIEW_CONTROL = "ACCESS-LIFECYCLE"
+REVIEW_REQUIREMENT = "access-review"
+#: the systems as the worksheet (and the people checks' messages) name them
+SYSTEM_WORKSPACE, SYSTEM_GITHUB, SYSTEM_IAM = "Google Workspace", "GitHub", "AWS IAM"
+SYSTEMS = (SYSTEM_WORKSPACE, SYSTEM_GITHUB, SYSTEM_IAM)
+#: the columns that describe the population: what the run recorded, which the reviewer may not edit
+REVIEW_POPULATION = ("system", "account", "person", "last_activity", "admin_or_owner", "run_id")
+REVIEW_COLUMNS = (*REVIEW_POPULATION, "row_digest", "decision", "note")
+DECISIONS = ("keep", "revoke")
+
+
+class WorksheetError(ValueError):
+    """A worksheet that cannot be read: one line naming the file, the line and what to fix."""
+
+
+def review_row_digest(row: Mapping[str, str]) -> str:
+    """SHA-256 of a worksheet row's population fields (so an edit to any of them shows)."""
+    values = [row.get(name, "") for name in REVIEW_POPULATION]
+    return hashlib.sha256(json.dumps(values, ensure_ascii=False).encode("utf-8")).hexdigest()
+
+
+@dataclass(frozen=True)
+class ReviewRow:
+    """One row of a worksheet: the line it starts on (a spreadsheet's row number) and its fields."""
+
+    line: int
+    fields: dict[str, str]
+
+    @property
+    def system(self) -> str:
+        return self.fields.get("system", "")
+
+    @property
+    def account(self) -> str:
+        return self.fields.get("account", "")
+
+    @property
+    def decision(self) -> str:
+        return self.fields.get("decision", "").strip().lower()
+
+    def key(self) -> tuple[str, str]:
+        return self.system, self.account.lower()
+
+    def label(self) -> str:
+        return f"line {self.line} ({self.system} account {self.account or '(empty)'})"
+
+
+def parse_worksheet(data: bytes | str, label: str = "worksheet") -> list[ReviewRow]:
+    """The rows of an access review worksheet (the header must name `REVIEW_COLUMNS`), or
+    `WorksheetError`. Values are kept as written."""
+    raw = data.encode("utf-8", "surrogatepass") if isinstance(data, str) else data
+    try:
+        text = raw.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        raise WorksheetError(f"{label}: not UTF-8 text (byte {exc.start}); save the worksheet as UTF-8 CSV") from None
+    if "\x00" in text:
+        raise WorksheetError(f"{label}: holds a NUL byte; not a CSV worksheet")
+    reader = _rows(text, label)
+    try:
+        first = next(reader, None)
+        if first is None:
+            raise WorksheetError(f"{label}: line 1: no header row (expected {', '.join(REVIEW_COLUMNS)})")
+        names = [f.strip().lower() for f in first[1]]
+        if sorted(names) != sorted(REVIEW_COLUMNS):
+            raise WorksheetError(f"{label}: line 1: the header must name the columns {', '.join(REVIEW_COLUMNS)} "
+                                 f"(found {', '.join(names) or 'none'})")
+        rows: list[ReviewRow] = []
+        for line, fields in reader:
+            if not any(f.strip() for f in fields):
+                continue
+            if len(fields) != len(names):
+                raise WorksheetError(f"{label}: line {line}: {len(fields)} fields, but the header names "
+                                     f"{len(names)} columns")
+            rows.append(ReviewRow(line, dict(zip(names, fields, strict=True))))
+    except RosterError as exc:  # a CSV error, as `_rows` words it
+        raise WorksheetError(str(exc)) from None
+    return rows
