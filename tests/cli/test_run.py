@@ -27,3 +27,9 @@ def test_demo_prints_summary_and_writes_a_verifiable_bundle(tmp_path: Path) -> N
         assert "fail" in row
     # nothing is ever reported passing without evidence
     assert controls["PENTEST"]["verdict"] == "manual"
+    # the roster's leaver, still in Workspace and GitHub, and the orphan IAM user: both in the summary
+    assert controls["ACCESS-LIFECYCLE"]["verdict"] == "fail"
+    why = result.output[result.output.index("why ("):]
+    assert "chloe@zaptic.example (left on 2026-01-16) still has GitHub account chloe active" in why
+    assert "still has Google Workspace account chloe@zaptic.example active" in why
+    assert "AWS IAM account legacy-ci is an orphan" in why

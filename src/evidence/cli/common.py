@@ -116,26 +116,34 @@ def print_summary(verdicts: Iterable[ControlVerdict], echo: Echo = _stdout) -> N
     echo("controls: " + ", ".join(f"{n} {k}" for k, n in sorted(totals.items())))
 
 
+#: checks named per control in the summary's "why" (each by its first finding)
+_CAUSES_SHOWN = 8
+
+
 def print_causes(verdicts: Iterable[ControlVerdict], causes: dict[str, list[Cause]], echo: Echo = _stdout) -> None:
-    """For each control that is not passing: its first cause, and its remedy, one line each."""
+    """For each control that is not passing: the first finding of each check that makes it so
+    (its cause, one line each), and the first remedy."""
     rows = [(v, causes.get(v.control_id, [])) for v in verdicts if v.verdict in EXPLAINED]
     if not rows:
         return
     echo("")
-    echo("why (the first finding of each control that is not passing; every finding is in report.html):")
+    echo("why (the first finding of each check that keeps a control from passing; all are in report.html):")
     for v, found in rows:
         if not found:
             echo(f"  {v.control_id:<20} {v.verdict.value}")
             continue
-        first = found[0]
-        resource = first.finding.resource_id if first.finding.resource_id != first.finding.source else ""
-        where = " ".join(part for part in (resource, first.finding.region) if part)
-        more = v.counts.get(v.verdict.value, 1) - 1
-        tail = f" (+{more} more)" if more > 0 else ""
-        echo(f"  {v.control_id:<20} {click.style(v.verdict.value, fg=_COLOURS.get(v.verdict))}{tail}: "
-             f"{first.cause}{f' [{where}]' if where and where not in first.cause else ''}")
-        if first.remedy:
-            echo(f"  {'':<20} remedy: {first.remedy}")
+        total = v.counts.get(v.verdict.value, len(found))
+        label = click.style(v.verdict.value, fg=_COLOURS.get(v.verdict))
+        for i, c in enumerate(found):
+            resource = c.finding.resource_id if c.finding.resource_id != c.finding.source else ""
+            where = " ".join(part for part in (resource, c.finding.region) if part)
+            line = f"{c.cause}{f' [{where}]' if where and where not in c.cause else ''}"
+            head = f"  {v.control_id:<20} {label}" + (f" ({total} findings)" if total > 1 else "") if i == 0 \
+                else f"  {'':<20} +"
+            echo(f"{head}: {line}" if i == 0 else f"{head} {line}")
+        remedy = next((c.remedy for c in found if c.remedy), "")
+        if remedy:
+            echo(f"  {'':<20} remedy: {remedy}")
 
 
 def _progress_printer(quiet: bool = False) -> ProgressDisplay:
@@ -152,7 +160,8 @@ def report_run(result: RunResult, echo: Echo = _stdout) -> int:
     if sys.stderr.isatty():
         click.echo("\r\033[K", err=True, nl=False)
     print_summary(result.verdicts, echo)
-    print_causes(result.verdicts, first_causes(result.verdicts, result.iter_findings(), per_control=1), echo)
+    print_causes(result.verdicts, first_causes(result.verdicts, result.iter_findings(), per_control=_CAUSES_SHOWN,
+                                                one_per_check=True), echo)
     calls = sum(result.api_calls.values())
     by_source = ", ".join(f"{k} {v}" for k, v in sorted(result.api_calls.items()))
     echo("")

@@ -35,16 +35,23 @@ def split_message(message: str) -> tuple[str, str]:
 
 
 def first_causes(
-    verdicts: Iterable[ControlVerdict], findings: Iterable[Finding], per_control: int = 3
+    verdicts: Iterable[ControlVerdict], findings: Iterable[Finding], per_control: int = 3, *,
+    one_per_check: bool = False,
 ) -> dict[str, list[Cause]]:
     """For each control whose verdict is fail, error or manual, its first `per_control`
-    findings of that status, in `findings.json` order (one streamed pass, bounded memory)."""
+    findings of that status, in `findings.json` order (one streamed pass, bounded memory); with
+    `one_per_check`, the first of each check (a control failing several ways shows each)."""
     wanted = {v.control_id: EXPLAINED[v.verdict] for v in verdicts if v.verdict in EXPLAINED}
     out: dict[str, list[Cause]] = {cid: [] for cid in wanted}
+    seen: set[tuple[str, str]] = set()
     for f in findings:
         statuses = wanted.get(f.control_id)
         if statuses is None or f.status not in statuses or len(out[f.control_id]) >= per_control:
             continue
+        if one_per_check:
+            if (f.control_id, f.check_id) in seen:
+                continue
+            seen.add((f.control_id, f.check_id))
         cause, remedy = split_message(f.message)
         out[f.control_id].append(Cause(f, cause, remedy))
     return out
