@@ -141,8 +141,9 @@ def run_check(
     names = scope_names or {}
     reason = judging.sources.get(chk.source)
     if reason is not None:
-        remedy = (f"configure {chk.source} (evidence init --sources {chk.source} writes the section), "
-                  f"or leave it out of the run with --only")
+        remedy = (f"configure {chk.source} in evidence.toml (`evidence init` writes the sections of the built-in "
+                  f"sources; `evidence collectors list` names each source's section), or leave it out of the run "
+                  f"with --only")
         return _source_error(chk, control_id, judging, index,
                              f"{chk.source} evidence was not collected: {reason}. Remedy: {remedy}")
     raw = judging.params.get(control_id, {}).get(chk.id, dict(chk.params))

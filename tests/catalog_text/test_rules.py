@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import pytest
@@ -84,3 +85,12 @@ def test_a_mistake_in_the_rules_is_named(tmp_path: Path, text: str, message: str
 def test_the_shipped_rules_sit_beside_the_code() -> None:
     assert default_rules_path().parent.name == "catalog_text"
     assert default_rules_path().is_file()
+
+
+def test_a_count_in_the_rules_file_that_is_not_one_is_a_rules_error(tmp_path: Path) -> None:
+    text = default_rules_path().read_text(encoding="utf-8")
+    for key, bad in (("title_words", '"many"'), ("title_words", "-3"), ("manual_valid_for_days", "0")):
+        path = tmp_path / "rules.toml"
+        path.write_text(re.sub(rf"(?m)^{key} = .*$", f"{key} = {bad}", text, count=1), encoding="utf-8")
+        with pytest.raises(RulesError, match="a whole number"):
+            load_rules(path)

@@ -117,3 +117,15 @@ def test_every_schema_ships_in_the_wheel(tmp_path: Path) -> None:
     for kind in KINDS:
         assert f"evidence/schemas/{kind}.schema.json" in names
         jsonschema.Draft202012Validator.check_schema(json.loads(schema_path(kind).read_text(encoding="utf-8")))
+
+
+def test_a_plugin_that_failed_to_load_is_never_gated_away_and_fail_on_must_name_something() -> None:
+    from evidence.cli.outputs import gated_exit, parse_fail_on
+    from evidence.models import ControlVerdict, Status
+
+    passing = [ControlVerdict(control_id="X", title="x", statement="s", criteria=["CC1.1"], verdict=Status.PASS,
+                              counts={"pass": 1}, checks=[])]
+    assert gated_exit(3, passing, False, {"fail"}, soft_fail=True, plugin_errors=["weather: ImportError"]) == 3
+    assert gated_exit(3, passing, False, {"drift"}, soft_fail=False, plugin_errors=["weather: ImportError"]) == 3
+    assert gated_exit(0, passing, False, {"fail"}, soft_fail=True) == 0
+    assert parse_fail_on("") is None and parse_fail_on(" , ") is None and parse_fail_on("fail") == {"fail"}

@@ -10,7 +10,7 @@ import sys
 import time
 from pathlib import Path
 
-from evidence.demo.scratch import PREFIX, scratch_dir, sweep_stale
+from evidence.demo.scratch import PREFIX, STALE_AFTER_SECONDS, scratch_dir, sweep_stale
 
 
 def _dead_pid() -> int:
@@ -19,15 +19,24 @@ def _dead_pid() -> int:
     return proc.pid
 
 
+def _age(folder: Path) -> None:
+    """Make `folder` look left two days ago."""
+    then = time.time() - 2 * STALE_AFTER_SECONDS
+    os.utime(folder, (then, then))
+
+
 def test_sweep_removes_only_the_folders_of_processes_that_are_gone(tmp_path: Path) -> None:
     dead = tmp_path / f"{PREFIX}ca-{_dead_pid()}-x1"
+    fresh = tmp_path / f"{PREFIX}ca-{_dead_pid()}-x3"  # gone here, but maybe alive in another container
     alive = tmp_path / f"{PREFIX}ca-{os.getpid()}-x2"
     output = tmp_path / "evidence-demo-abc123"  # a demo's own output folder: never swept
-    for folder in (dead, alive, output):
+    for folder in (dead, fresh, alive, output):
         folder.mkdir()
         (folder / "key.pem").write_text("k")
+    for folder in (dead, alive, output):
+        _age(folder)
     assert sweep_stale(tmp_path) == [dead]
-    assert not dead.exists() and alive.is_dir() and output.is_dir()
+    assert not dead.exists() and fresh.is_dir() and alive.is_dir() and output.is_dir()
 
 
 def test_scratch_is_named_for_this_process_and_removed_after() -> None:
@@ -62,6 +71,8 @@ def test_a_killed_demos_key_and_ca_are_removed_by_the_next_demo_and_sigterm_remo
     killed.send_signal(signal.SIGKILL)
     killed.wait(timeout=30)
     assert all(p.is_dir() for p in left)  # SIGKILL cannot be cleaned up after, by anyone but the next demo
+    for folder in left:
+        _age(folder)
     stopped = _demo(tmp, tmp_path / "b")
     own = _wait_for_scratch(tmp, stopped.pid)
     assert not any(p.exists() for p in left)  # swept when the next demo started

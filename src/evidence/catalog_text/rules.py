@@ -209,12 +209,19 @@ def _promises(spec: dict[str, Any]) -> Promises:
     return Promises(
         match=tuple(_compile(p, "promises match") for p in _str_list(spec.get("match", []), "promises.match")),
         unless=tuple(_compile(p, "promises unless") for p in _str_list(spec.get("unless", []), "promises.unless")),
-        title_words=int(spec.get("title_words", 8)),
+        title_words=_count(spec.get("title_words", 8), "promises.title_words", 1),
         criteria=tuple(_str_list(spec.get("criteria", ["CC2.3"]), "promises.criteria")) or ("CC2.3",),
         manual_id=str(spec.get("manual_id", "statement-evidence")),
         manual_description=str(spec.get("manual_description", "Evidence that this statement holds")),
-        manual_valid_for_days=int(spec.get("manual_valid_for_days", 365)),
+        manual_valid_for_days=_count(spec.get("manual_valid_for_days", 365), "promises.manual_valid_for_days", 1),
     )
+
+
+def _count(value: Any, where: str, least: int) -> int:
+    """A whole number of at least `least` from the rules file, or RulesError naming the key."""
+    if isinstance(value, bool) or not isinstance(value, int) or value < least:
+        raise RulesError(f"{where}: a whole number, {least} or more (not {value!r})")
+    return value
 
 
 def _compile(source: str, where: str, *, case_sensitive: bool = False) -> Pattern:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import shutil
 import sys
+import tempfile
 from pathlib import Path
 
 import click
@@ -55,21 +56,32 @@ def from_text_cmd(overview: Path, out: Path, show_explain: bool, rules_file: Pat
         _fail(f"{overview}: {exc}")
     except RulesError as exc:
         _fail(str(exc))
-    for path in existing:
-        path.unlink()
-    write_catalog(drafted.drafts, out, overview.name)
+    # drafted and checked apart, then put in place: a draft that fails, or a folder that cannot be
+    # written, leaves the controls already in --out as they were
     try:
-        problems = validate_catalog(load_catalog(out), check_params)
-    except CatalogError as exc:
-        problems = [str(exc)]
+        out.mkdir(parents=True, exist_ok=True)
+        with tempfile.TemporaryDirectory(prefix=".from-text-", dir=out) as scratch:
+            write_catalog(drafted.drafts, Path(scratch), overview.name)
+            try:
+                problems = validate_catalog(load_catalog(Path(scratch)), check_params)
+            except CatalogError as exc:
+                problems = [str(exc)]
+            if not problems:
+                for path in existing:
+                    path.unlink()
+                for path in sorted(Path(scratch).glob("*.toml")):
+                    path.replace(out / path.name)
+    except OSError as exc:
+        _fail(f"{out}: cannot write the catalog there ({exc.strerror or exc})")
     if show_explain:
         click.echo(explain(drafted), nl=False)
         click.echo()
     click.echo(f"{len(drafted.drafts)} controls drafted in {out}: {len(drafted.mapped)} by rules, "
                f"{len(drafted.unmapped)} manual (no rule maps their sentence)")
-    if problems:  # a rule that names an unknown check or a parameter it does not take
+    if problems:  # a rule that names an unknown check or a parameter it does not take: nothing written
         for p in problems:
             click.echo(f"invalid: {p}", err=True)
+        click.echo(f"evidence: error: the draft does not validate; {out} is left as it was", err=True)
         sys.exit(EXIT_USAGE)
 
 

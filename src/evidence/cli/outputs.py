@@ -21,17 +21,21 @@ FAIL_ON = ("fail", "error", "drift")
 def parse_fail_on(value: str) -> frozenset[str] | None:
     """`--fail-on` as a set of FAIL_ON names, or None when it names something else."""
     names = {part.strip() for part in value.split(",") if part.strip()}
-    return frozenset(names) if names <= set(FAIL_ON) else None
+    return frozenset(names) if names and names <= set(FAIL_ON) else None
 
 
 def gated_exit(
-    code: int, verdicts: Iterable[ControlVerdict], drifted: bool, gate: Collection[str], soft_fail: bool
+    code: int, verdicts: Iterable[ControlVerdict], drifted: bool, gate: Collection[str], soft_fail: bool,
+    plugin_errors: Collection[str] = (),
 ) -> int:
-    """The exit code: 2 for a usage error whatever else; 0 with `soft_fail`; else the first of
-    fail (1), error (3) and drift (4) that happened and that `gate` names. With every name in
-    `gate` this is DESIGN.md's code composed with drift (`compose_exit`)."""
+    """The exit code: 2 for a usage error whatever else; 3 for a plugin that failed to load
+    (never gated: its checks were not run at all); 0 with `soft_fail`; else the first of fail
+    (1), error (3) and drift (4) that happened and that `gate` names. With every name in `gate`
+    this is DESIGN.md's code composed with drift (`compose_exit`)."""
     if code == EXIT_USAGE:
         return EXIT_USAGE
+    if plugin_errors:
+        return EXIT_FAIL if code == EXIT_FAIL and not soft_fail and "fail" in gate else EXIT_ERRORS
     if soft_fail:
         return EXIT_OK
     states = {v.verdict for v in verdicts}
@@ -54,27 +58,28 @@ def human_echo(output_format: str, quiet: bool) -> Callable[[str], None]:
     return lambda line: click.echo(line)
 
 
-def copy_outputs(bundle: Path | None, wanted: Mapping[str, Path | None], echo: Callable[[str], None]) -> bool:
-    """Copy each named file of the bundle to the path asked for; False (each said in one line)
-    when one cannot be: its report failed, or the path cannot be written."""
-    ok = True
+def copy_outputs(bundle: Path | None, wanted: Mapping[str, Path | None], echo: Callable[[str], None]) -> int | None:
+    """Copy each named file of the bundle to the path asked for. None when every copy was made;
+    else the exit code it calls for, each cause said in one line: 2 when a path cannot be
+    written (the user's to fix), 3 when the bundle has no such file (its report failed)."""
+    code: int | None = None
     for name, target in wanted.items():
         if target is None:
             continue
         source = bundle / name if bundle is not None else None
         if source is None or not source.is_file():
             click.echo(f"evidence: error: no {name} to copy to {target} (its report failed; see above)", err=True)
-            ok = False
+            code = code or EXIT_ERRORS
             continue
         try:
             target.parent.mkdir(parents=True, exist_ok=True)
             shutil.copyfile(source, target)
         except OSError as exc:
             click.echo(f"evidence: error: cannot write {target} ({exc.strerror or exc})", err=True)
-            ok = False
+            code = EXIT_USAGE
             continue
         echo(f"{name}: {target}")
-    return ok
+    return code
 
 
 __all__ = ["FAIL_ON", "copy_outputs", "gated_exit", "human_echo", "parse_fail_on"]

@@ -11,7 +11,7 @@ import click
 from evidence.bundle import BundleError, verify
 from evidence.config import Config, ConfigError
 from evidence.evaluate import artifacts_that_differ, evaluate_into
-from evidence.exit_codes import EXIT_FAIL, EXIT_USAGE, exit_code_for
+from evidence.exit_codes import EXIT_FAIL, exit_code_for
 from evidence.models import Period
 from evidence.period.bundle import is_period_bundle, recompute_differences, verify_runs
 from evidence.period.runs import PeriodError
@@ -73,6 +73,8 @@ def run(
         _fail(f"--fail-on: {fail_on!r} is not a comma-separated list of {', '.join(FAIL_ON)}")
     cfg = _config(config_path, note=not quiet)
     if shard is not None:
+        if output_format == "json" or sarif_path or junit_path:
+            _fail("--shard collects part of a run: --format json, --sarif and --junit belong on evidence merge's run")
         _run_shard(cfg, out, shard, period, only, catalog_dir)
     if out is not None and out.startswith("s3://"):
         _fail(f"--out {out}: only a shard (--shard K/N) is written to S3; a run, or a merge, writes to a folder")
@@ -96,8 +98,9 @@ def run(
     echo = human_echo(output_format, quiet)
     code, outcome = record_and_alert(result, cfg, out_dir, report_run(result, echo), echo=echo, progress=display)
     copied = copy_outputs(result.bundle, {"evidence.sarif": sarif_path, "junit.xml": junit_path}, echo)
-    final = gated_exit(code if copied else EXIT_USAGE, result.verdicts,
-                       outcome.drift.drifted if outcome is not None else False, gate, soft_fail)
+    final = gated_exit(code if copied is None else copied, result.verdicts,
+                       outcome.drift.drifted if outcome is not None else False, gate, soft_fail,
+                       result.plugin_errors)
     if output_format == "json":
         history = out_dir / "history.sqlite" if outcome is not None else None
         emit("run", run_doc(result, outcome, final, history))

@@ -80,6 +80,9 @@ class Tally:
         self._every = every
         self._clock = clock
         self._lock = threading.Lock()
+        self._report_lock = threading.Lock()
+        self._taken = 0
+        self._reported = 0
         self._units: dict[str, tuple[int, int]] = {}
         self._last = float("-inf")
         self.phase = "collect"
@@ -143,7 +146,16 @@ class Tally:
                 self.phase = phase
             if message is not None:
                 self.message = message
-        self._report(self.snapshot())
+            self._taken += 1
+            taken = self._taken
+        event = self.snapshot()
+        # reported outside the state's lock (a display may print), in the order the states were
+        # taken: a thread holding an older state never reports it after a newer one
+        with self._report_lock:
+            if taken < self._reported:
+                return
+            self._reported = taken
+            self._report(event)
 
 
 class Sink:
