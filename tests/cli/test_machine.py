@@ -128,4 +128,4 @@ def test_a_plugin_that_failed_to_load_is_never_gated_away_and_fail_on_must_name_
     assert gated_exit(3, passing, False, {"fail"}, soft_fail=True, plugin_errors=["weather: ImportError"]) == 3
     assert gated_exit(3, passing, False, {"drift"}, soft_fail=False, plugin_errors=["weather: ImportError"]) == 3
     assert gated_exit(0, passing, False, {"fail"}, soft_fail=True) == 0
-    assert parse_fail_on("") is None and parse_fail_on(" , ") is None and parse_fail_on("fail") == {"fail"}
+    assert parse_fail_on("") is None and parse_fail_on(" , ") is None and parse_fail_on("fail") == frozenset({"fail"})
