@@ -18,8 +18,11 @@ import shutil
 import stat
 from collections.abc import Collection, Iterator
 from dataclasses import dataclass, field
+from datetime import date, datetime
 from pathlib import Path
 from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field, StrictStr, ValidationError, field_validator
 
 MANIFEST = "manifest.json"
 MANIFEST_DIGEST = "manifest.sha256"
@@ -162,10 +165,111 @@ def load_manifest(bundle: Path) -> dict[str, Any]:
         raise BundleError(f"{bundle / MANIFEST}: unreadable manifest ({exc})") from None
 
 
+#: a run id (or a period bundle's id): one safe file name, as the runner makes them
+#: (`20261130T080000Z-a1b2c3`); it names folders, zip entries and default output files
+SAFE_ID = r"^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$"
+#: a period's name (`2026-Q4`): a folder name of the output tree and part of default file names
+SAFE_PERIOD_NAME = r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$"
+PERIOD_SCHEMA = "evidence.period/1"
+SHARD_SCHEMA = "evidence.shard/1"
+
+
+class PeriodMeta(BaseModel):
+    """A manifest's `period`: what the readers (reports, diff, export) take from it."""
+
+    model_config = ConfigDict(extra="allow")
+
+    name: StrictStr = Field(pattern=SAFE_PERIOD_NAME)
+    start: date
+    end: date
+
+    @field_validator("start", "end", mode="before")
+    @classmethod
+    def _iso_date(cls, value: Any) -> Any:
+        if not isinstance(value, str):
+            raise ValueError("an ISO date string (YYYY-MM-DD)")
+        return value
+
+
+def _iso_time(value: Any) -> Any:
+    if not isinstance(value, str):
+        raise ValueError("an ISO 8601 timestamp string")
+    try:
+        datetime.fromisoformat(value.replace("Z", "+00:00"))
+    except ValueError:
+        raise ValueError("an ISO 8601 timestamp string") from None
+    return value
+
+
+class ShardMetadata(BaseModel):
+    """A shard bundle's manifest metadata (no reference time: the merge judges)."""
+
+    model_config = ConfigDict(extra="allow")
+
+    run_id: StrictStr = Field(pattern=SAFE_ID)
+    period: PeriodMeta
+
+
+class RunMetadata(ShardMetadata):
+    """A run bundle's manifest metadata: what every command that reads a bundle relies on."""
+
+    reference_time: StrictStr
+
+    @field_validator("reference_time", mode="before")
+    @classmethod
+    def _reference_time(cls, value: Any) -> Any:
+        return _iso_time(value)
+
+
+class PeriodBundleMetadata(BaseModel):
+    """A period bundle's manifest metadata (it has a period id, not a run id)."""
+
+    model_config = ConfigDict(extra="allow")
+
+    period_id: StrictStr = Field(pattern=SAFE_ID)
+    period: PeriodMeta
+
+
+def metadata_problem(manifest: dict[str, Any]) -> str | None:
+    """What is wrong with a manifest's metadata (the run id, the period, the reference time
+    the readers use), or None. Checked by schema: a run, shard or period bundle."""
+    schema = manifest.get("schema")
+    model: type[BaseModel] = (PeriodBundleMetadata if schema == PERIOD_SCHEMA
+                              else ShardMetadata if schema == SHARD_SCHEMA else RunMetadata)
+    try:
+        model.model_validate({k: v for k, v in manifest.items() if k != "files"})
+    except ValidationError as exc:
+        err = exc.errors()[0]
+        where = ".".join(str(part) for part in err["loc"]) or "(manifest)"
+        return f"{where}: {err['msg']}"
+    return None
+
+
+def bundle_metadata(bundle: Path) -> dict[str, Any]:
+    """A bundle's manifest with its metadata checked (see `metadata_problem`); BundleError,
+    one line, when it is not a bundle or its metadata is malformed."""
+    manifest = load_manifest(bundle)
+    problem = metadata_problem(manifest)
+    if problem is not None:
+        raise BundleError(f"{bundle / MANIFEST}: not a valid bundle manifest ({problem})")
+    return manifest
+
+
+def _sealed_as_is(bundle: Path, raw: bytes) -> bool:
+    """Whether manifest.sha256 states the manifest's digest (it was sealed as it is now)."""
+    try:
+        stated = (bundle / MANIFEST_DIGEST).read_text(encoding="utf-8", errors="replace").split()
+    except OSError:
+        return False
+    return bool(stated) and stated[0] == hashlib.sha256(raw).hexdigest()
+
+
 def not_a_bundle(bundle: Path) -> str | None:
     """Why `bundle` is not a bundle at all (no folder, no manifest, a manifest that is not JSON
-    with a files object), or None. A manifest that is JSON but wrong in a way that hides
-    something (a key written twice) is a bundle that was altered: `verify` says so."""
+    with a files object, or one sealed with malformed metadata: a run id that is no safe name,
+    no period object, ...), or None. A manifest that is JSON but wrong in a way that hides
+    something (a key written twice), or altered since it was sealed, is a bundle that was
+    altered: `verify` says so (and every command verifies before it reads the metadata)."""
     if not bundle.is_dir() or bundle.is_symlink():
         return f"{bundle}: not a bundle (not a folder)"
     try:
@@ -180,6 +284,9 @@ def not_a_bundle(bundle: Path) -> str | None:
         return f"{bundle / MANIFEST}: unreadable manifest ({exc})"
     if not isinstance(data, dict) or not isinstance(data.get("files"), dict):
         return f"{bundle / MANIFEST}: unreadable manifest (not a manifest (no files object))"
+    problem = metadata_problem(data)
+    if problem is not None and _sealed_as_is(bundle, raw):
+        return f"{bundle / MANIFEST}: not a valid bundle manifest ({problem}); it was sealed malformed"
     return None
 
 

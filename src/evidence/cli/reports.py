@@ -4,21 +4,39 @@ from __future__ import annotations
 
 import sys
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import Any
 
 import click
 
 from evidence.bundle import BundleError
-from evidence.exit_codes import EXIT_FAIL
-from evidence.reports import FORMATS as REPORT_FORMATS
-
-if TYPE_CHECKING:
-    pass
 from evidence.cli.common import (
     _config,
     _fail,
     _split,
 )
+from evidence.exit_codes import EXIT_FAIL
+from evidence.reports import FORMATS as REPORT_FORMATS
+
+
+def _default_target(name: str, option: str) -> Path:
+    """`name` in the working folder: one file name, resolved, that stays there (the names are
+    made from a bundle's metadata, which is untrusted even once checked)."""
+    here = Path.cwd().resolve()
+    target = (here / name).resolve()
+    if name in ("", ".", "..") or Path(name).name != name or target.parent != here:
+        _fail(f"the default output name {name!r} is not a file name in the working folder; give {option} PATH")
+    return Path(name)
+
+
+def _checked_metadata(bundle: Path) -> dict[str, Any] | None:
+    """The bundle's manifest when its metadata is well formed, None otherwise (an altered
+    manifest, which the verification that comes next refuses, exit 1)."""
+    from evidence.bundle import bundle_metadata
+
+    try:
+        return bundle_metadata(bundle)
+    except BundleError:
+        return None
 
 
 @click.command(name="report")
@@ -49,7 +67,13 @@ def report_cmd(bundle: Path, formats: str, out: Path | None, in_place: bool) -> 
             written = regenerate_in_place(bundle, wanted)
         else:
             content = load_bundle(bundle)
-            target = out or Path(f"report-{content.meta.get('run_id') or bundle.name}")
+            if out is None:
+                meta = _checked_metadata(bundle)  # verified by load_bundle, so sealed as it is
+                if meta is None:
+                    _fail(f"{bundle / 'manifest.json'}: not a valid bundle manifest; it was sealed malformed")
+                target = _default_target(f"report-{meta.get('run_id') or meta['period_id']}", "--out")
+            else:
+                target = out
             if target.resolve() == bundle.resolve():
                 _fail("--out is the bundle itself; use --in-place to write into a bundle")
             written = write_reports(content, target, wanted)
@@ -75,7 +99,7 @@ def report_cmd(bundle: Path, formats: str, out: Path | None, in_place: bool) -> 
 def export_cmd(bundle: Path, output: Path | None, public_key: Path | None, config_path: str | None) -> None:
     """One zip for the auditor: the verified bundle (hashes, and the signature when signed) and a
     README saying how to verify and re-judge it."""
-    from evidence.bundle import SIGNATURE, load_manifest, not_a_bundle
+    from evidence.bundle import SIGNATURE, not_a_bundle
     from evidence.config import ConfigError
     from evidence.reports import ExportError, export_bundle
     from evidence.signing import KeyFileError, load_public_key, signature_check, signer_for
@@ -95,12 +119,14 @@ def export_cmd(bundle: Path, output: Path | None, public_key: Path | None, confi
         _fail(f"--public-key: {exc}")
     except ConfigError as exc:  # a [bundle] signing_key that cannot be read
         _fail(str(exc))
-    try:
-        manifest = load_manifest(bundle)
-    except BundleError as exc:
-        _fail(str(exc))
-    period = (manifest.get("period") or {}).get("name", "period")
-    target = output or Path(f"evidence-{period}-{manifest.get('run_id') or bundle.name}.zip")
+    target = output
+    if target is None:
+        manifest = _checked_metadata(bundle)
+        # a manifest that fails the check was altered after sealing (a malformed sealed one is
+        # not a bundle, above): export_bundle refuses it, exit 1, before anything is written
+        name = (f"evidence-{manifest['period']['name']}-{manifest.get('run_id') or manifest['period_id']}.zip"
+                if manifest is not None else "evidence-export.zip")
+        target = _default_target(name, "--output")
     try:
         path = export_bundle(bundle, target, verify_signature=check)
     except ExportError as exc:

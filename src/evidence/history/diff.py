@@ -12,7 +12,7 @@ from typing import Any, Literal
 
 from pydantic import ValidationError
 
-from evidence.bundle import escapes
+from evidence.bundle import escapes, metadata_problem
 from evidence.exit_codes import exit_code_for
 from evidence.history.drift import DriftError, VerdictChange, verdict_changes
 from evidence.history.keyed import finding_key
@@ -39,6 +39,9 @@ def snapshot_from_bundle(bundle: Path) -> Snapshot:
             raise DriftError(f"{path}: unreadable ({exc})") from None
 
     manifest = load("manifest.json")
+    problem = metadata_problem(manifest) if isinstance(manifest, dict) else "not an object"
+    if problem is not None:  # the run id, period and reference time the snapshot is made of
+        raise DriftError(f"{bundle / 'manifest.json'}: not a valid bundle manifest ({problem})")
     try:
         verdicts = [ControlVerdict.model_validate(v) for v in load("controls.json")]
         judging = Judging.model_validate(load("judging.json"))

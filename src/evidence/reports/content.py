@@ -27,8 +27,8 @@ from evidence.bundle import (
     MANIFEST_DIGEST,
     SIGNATURE,
     BundleError,
+    bundle_metadata,
     file_sha256,
-    load_manifest,
     verify,
 )
 from evidence.checks.base import Check
@@ -162,10 +162,10 @@ def load_bundle(
                 f"{root}: does not verify ({'; '.join(problems[:5])}{'; ...' if len(problems) > 5 else ''}); run "
                 "evidence verify, reports are not rendered from an altered bundle"
             )
-        try:
-            manifest = load_manifest(root)
+        try:  # every report reads its metadata (run id, period, reference time): checked once, here
+            manifest = bundle_metadata(root)
         except BundleError as exc:
-            raise ReportError(str(exc)) from None
+            raise ReportError(f"{exc}; it was sealed malformed") from None
         hashes = {rel: str(m["sha256"]) for rel, m in sorted(manifest["files"].items()) if rel not in _NOT_INPUTS}
         metadata = manifest
     else:

@@ -16,7 +16,7 @@ import zipfile
 from pathlib import Path
 from typing import Any
 
-from evidence.bundle import MANIFEST, MANIFEST_DIGEST, SIGNATURE, load_manifest, verify
+from evidence.bundle import MANIFEST, MANIFEST_DIGEST, SIGNATURE, BundleError, bundle_metadata, verify
 from evidence.reports.content import manifest_content_digest
 from evidence.signing import SignatureCheck
 
@@ -38,10 +38,10 @@ def _timestamp(manifest: dict[str, Any]) -> tuple[int, int, int, int, int, int]:
 
 def readme(manifest: dict[str, Any], manifest_sha256: str) -> str:
     """The README.txt that opens the zip."""
-    run_id = manifest.get("run_id", "RUN")
-    period = manifest.get("period", {}) or {}
-    tool = manifest.get("tool", {}) or {}
-    signature = manifest.get("signature")
+    run_id = manifest.get("run_id") or manifest.get("period_id") or "RUN"
+    period: dict[str, Any] = manifest["period"] if isinstance(manifest.get("period"), dict) else {}
+    tool: dict[str, Any] = manifest["tool"] if isinstance(manifest.get("tool"), dict) else {}
+    signature = manifest.get("signature") if isinstance(manifest.get("signature"), dict) else None
     signed = (
         f"Signed: yes, {signature.get('algorithm', 'Ed25519')} key {signature.get('public_key', '?')}.\n"
         "         Ask the company for its public key through a channel other than this zip, and\n"
@@ -104,8 +104,11 @@ def export_bundle(bundle: Path, output: Path, *, verify_signature: SignatureChec
             f"{bundle}: not exported, the bundle does not verify: " + "; ".join(problems[:5])
             + ("; ..." if len(problems) > 5 else "")
         )
-    manifest = load_manifest(bundle)
-    run_id = str(manifest.get("run_id") or bundle.name)
+    try:  # its metadata names the zip's folder and fills the README: checked, one safe name
+        manifest = bundle_metadata(bundle)
+    except BundleError as exc:
+        raise ExportError(f"{exc}; it was sealed malformed, not exported") from None
+    run_id = str(manifest.get("run_id") or manifest["period_id"])
     raw = (bundle / MANIFEST).read_bytes()
     stamp = _timestamp(manifest)
     names = sorted([*manifest["files"], MANIFEST, MANIFEST_DIGEST, *([SIGNATURE] if (bundle / SIGNATURE).is_file()

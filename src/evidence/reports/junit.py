@@ -46,7 +46,7 @@ def junit_xml(content: BundleContent) -> str:
         "skipped": str(count["skipped"]), "time": "0",
     })
     props = ET.SubElement(suite, "properties")
-    period = meta.get("period") or {}
+    period = meta["period"] if isinstance(meta.get("period"), dict) else {}
     for name, value in (("run_id", meta.get("run_id", "")), ("period", period.get("name", "")),
                         ("company", meta.get("company", "")), ("content_digest", content.content_digest)):
         ET.SubElement(props, "property", {"name": name, "value": str(value) or "-"})

@@ -95,10 +95,11 @@ def _write(content: BundleContent, fh: TextIO) -> None:
             },
         })
     run_meta = content.meta
+    period = run_meta["period"] if isinstance(run_meta.get("period"), dict) else {}
     tail = {
         "tool": {"driver": {"name": "evidence", "version": __version__, "informationUri": INFORMATION_URI,
                             "rules": driver_rules}},
-        "automationDetails": {"id": f"evidence/{(run_meta.get('period') or {}).get('name', '')}/"
+        "automationDetails": {"id": f"evidence/{period.get('name', '')}/"
                                     f"{run_meta.get('run_id', '')}"},
         "columnKind": "unicodeCodePoints",
         "properties": {"run_id": run_meta.get("run_id", ""), "bundle_content_digest": content.content_digest},
