@@ -12,13 +12,16 @@ from collections.abc import Callable, Iterable, Iterator
 from datetime import date
 from pathlib import Path
 
+import boto3
 import pytest
 from click.testing import CliRunner, Result
 
+from evidence.access_review import population
 from evidence.attachments import for_run, load_attachments
 from evidence.catalog import load_catalog
 from evidence.cli import cli
 from evidence.config import AlertsConfig, load_config
+from evidence.history import History
 from evidence.history.outcome import after_run
 from evidence.models import Period, Status
 from evidence.registry import Registry
@@ -44,7 +47,7 @@ from tests.fakes.google_workspace import FakeWorkspace
 __all__ = ["github"]  # the fixture, used by the tests below
 
 REVOCATIONS = "people.access_review_revocations"
-ONLY = {"google_workspace", "github", "people", "manual"}
+ONLY = {"google_workspace", "github", "aws", "people", "manual"}
 ANN, BOB = "ann@zaptic.example", "bob@zaptic.example"
 WS, GH = "Google Workspace", "GitHub"
 
@@ -76,11 +79,15 @@ def workspace() -> Iterator[FakeWorkspace]:
 
 @pytest.fixture
 def company(tmp_path: Path, registry: Registry, monkeypatch: pytest.MonkeyPatch, workspace: FakeWorkspace,
-            github: FakeGitHub) -> ReviewCompany:
+            github: FakeGitHub, mocked_aws: None) -> ReviewCompany:
     github.add_member("ann-gh")
     github.add_member("bobby")
     co = ReviewCompany(tmp_path / "company", registry, monkeypatch, workspace, github)
     co.sections["bundle"]["catalog"] = "controls"
+    co.sections["aws"] = {"regions": ["us-east-1"]}  # the IAM credential report: part of the population
+    # one IAM user, without a console password or an access key: a report that is not empty, and no
+    # account to review in it
+    boto3.client("iam", region_name="us-east-1").create_user(UserName="retired")
     catalog_with(co.catalog, {ORPHAN_WORKSPACE: {}, ORPHAN_GITHUB: {}, REVOCATIONS: {}})
     co.roster(f"{ADMIN},active,,,,", f"{ANN},active,,ann-gh,,", f"{BOB},active,,bobby,,")
     return co
@@ -208,6 +215,7 @@ def test_a_completed_review_satisfies_the_manual_requirement(company: ReviewComp
     assert manual_status(first) is Status.MANUAL
     assert statuses(first, REVOCATIONS) == {"access-review": Status.NOT_APPLICABLE}
     done = write(tmp_path / "done.csv", decide(start(company, tmp_path / "sheet.csv")))
+    company.monkeypatch.setenv("EVIDENCE_NOW", at("2026-11-20"))  # completed eleven days after the run
     result = invoke(company, "complete", str(done), "--by", "Carol")
     assert result.exit_code == 0, result.output
 
@@ -215,7 +223,7 @@ def test_a_completed_review_satisfies_the_manual_requirement(company: ReviewComp
     a = stored.attachment
     assert (a.control_id, a.requirement, a.attached_by) == (CONTROL, "access-review", "Carol")
     assert a.sha256 in result.output
-    assert a.valid_until.isoformat() == "2027-02-09"  # 92 days from the day it was completed
+    assert a.valid_until.isoformat() == "2027-02-09"  # 92 days from the run's date, not from completion
     second = company.run(at("2026-11-10"), only=ONLY)
     assert manual_status(second) is Status.PASS
     assert statuses(second, REVOCATIONS) == {"access-review": Status.PASS}
@@ -239,3 +247,54 @@ def test_a_revoke_not_carried_out_fails_the_next_run_naming_the_account(
     assert BOB in message and "q4-review.csv" in message and "Carol" in message
     assert f"{WS}:{BOB}" in found["access-review"].message
     assert next(v.verdict for v in second.verdicts if v.control_id == CONTROL) is Status.FAIL
+
+
+# --- the population must be complete, and the latest ------------------------------------------------
+
+
+def test_start_refuses_a_run_that_did_not_collect_a_system(company: ReviewCompany, tmp_path: Path) -> None:
+    run = company.run(at("2026-11-09"), only=ONLY - {"github"})
+    result = invoke(company, "start", "--output", str(tmp_path / "sheet.csv"))
+
+    assert result.exit_code == 2, result.output
+    assert len(result.output.strip().splitlines()) == 1
+    assert f"run {run.run_id} does not hold the whole population" in result.output
+    assert "the run did not collect the GitHub members listing; run `evidence run` with github configured" \
+        in result.output
+    assert not (tmp_path / "sheet.csv").exists()
+
+
+def test_start_refuses_an_empty_listing(company: ReviewCompany, tmp_path: Path, github: FakeGitHub) -> None:
+    github.members.clear()
+    company.run(at("2026-11-09"), only=ONLY)
+    result = invoke(company, "start", "--output", str(tmp_path / "sheet.csv"))
+
+    assert result.exit_code == 2, result.output
+    assert "the GitHub members listing holds no accounts at all" in result.output
+
+
+def test_complete_refuses_a_worksheet_of_a_run_with_gaps(company: ReviewCompany, tmp_path: Path) -> None:
+    company.run(at("2026-11-09"), only=ONLY)
+    partial = company.run(at("2026-11-10"), only=ONLY - {"github"})  # the latest: no GitHub listing
+    with History.open(company.out) as history:
+        run = history.find(partial.run_id)
+    rows, gaps = population(company.out, run)  # a worksheet made by hand from the partial run
+    assert gaps and all(r["system"] != GH for r in rows)
+    result = invoke(company, "complete", str(write(tmp_path / "done.csv", decide(rows))), "--by", "Carol")
+
+    assert result.exit_code == 2, result.output
+    assert len(result.output.strip().splitlines()) == 1
+    assert "the run did not collect the GitHub members listing" in result.output
+    assert not load_attachments(company.out)
+
+
+def test_complete_refuses_a_worksheet_of_an_older_run_naming_both(company: ReviewCompany, tmp_path: Path) -> None:
+    first = company.run(at("2026-11-09"), only=ONLY)
+    done = write(tmp_path / "done.csv", decide(start(company, tmp_path / "sheet.csv")))
+    second = company.run(at("2026-11-10"), only=ONLY)
+    result = invoke(company, "complete", str(done), "--by", "Carol")
+
+    assert result.exit_code == 2, result.output
+    assert len(result.output.strip().splitlines()) == 1
+    assert f"the worksheet is of run {first.run_id}, but the latest run recorded is {second.run_id}" in result.output
+    assert not load_attachments(company.out)

@@ -2,15 +2,19 @@
 
 `start` writes a worksheet (CSV) from the latest run recorded in the output folder's history:
 one row per account the run listed (active Workspace users, GitHub organisation members, IAM
-users with a console password or an active access key; `evidence.checks.people.review_population`),
+users with a console password or an active access key; `evidence.checks.people_review.review_population`),
 with its roster person, last activity and admin flags, the run's id, a `row_digest` (SHA-256 of
 the row's population fields) and empty `decision` and `note` columns.
 
-`complete` re-derives the population from the bundle of the run the worksheet names, and refuses
-(`AccessReviewError`, one line naming the row) a row added, removed or altered, and a row whose
-decision is not `keep` or `revoke`. A complete worksheet is recorded as ACCESS-LIFECYCLE's
-`access-review` manual evidence through the attachment store (`evidence.attachments.attach`),
-valid for the requirement's `valid_for_days`. The people collector reads the latest one back
+Both refuse (`AccessReviewError`, one line) a run whose population is incomplete: a listing
+not collected, failed, malformed or empty, named with its system (`review_population`'s gaps).
+
+`complete` accepts only a worksheet of the latest run recorded (a review of an older population
+is stale), re-derives the population from that run's bundle, and refuses (one line naming the
+row) a row added, removed or altered, and a row whose decision is not `keep` or `revoke`. A
+complete worksheet is recorded as ACCESS-LIFECYCLE's `access-review` manual evidence through the
+attachment store (`evidence.attachments.attach`), valid for the requirement's `valid_for_days`
+from the run's reference date. The people collector reads the latest one back
 (`people.AccessReview`) and `people.access_review_revocations` checks every `revoke` was done.
 """
 
@@ -24,7 +28,7 @@ from pathlib import Path
 
 from evidence.attachments import AttachmentError, StoredAttachment, attach
 from evidence.catalog import Catalog
-from evidence.checks.people import ReviewAccount, review_population
+from evidence.checks.people_review import ReviewAccount, review_population
 from evidence.history import HISTORY_FILE, History, HistoryError, RunInfo
 from evidence.records import EvidenceIndex
 from evidence.sources.people import (
@@ -50,8 +54,6 @@ class AccessReviewError(Exception):
 class Worksheet:
     run: RunInfo
     rows: list[dict[str, str]]
-    #: why a listing of the run is incomplete (the worksheet then misses its accounts)
-    gaps: list[str]
 
     def csv_text(self) -> str:
         buf = io.StringIO(newline="")
@@ -100,11 +102,20 @@ def population(out: Path, run: RunInfo) -> tuple[list[dict[str, str]], list[str]
     return [row_of(a, run.run_id) for a in accounts], gaps
 
 
+def refuse_gaps(run: RunInfo, gaps: list[str]) -> None:
+    """An access review covers every account: a run whose population misses some (a listing not
+    collected, failed, malformed or empty) cannot be reviewed, as a one-line `AccessReviewError`."""
+    if gaps:
+        raise AccessReviewError(f"run {run.run_id} does not hold the whole population to review: {'; '.join(gaps)}")
+
+
 def start(out: Path) -> Worksheet:
-    """The worksheet of the latest run recorded in output folder `out`."""
+    """The worksheet of the latest run recorded in output folder `out`; `AccessReviewError` when
+    that run's population is incomplete."""
     run = _run(out, "latest")
     rows, gaps = population(out, run)
-    return Worksheet(run, rows, gaps)
+    refuse_gaps(run, gaps)
+    return Worksheet(run, rows)
 
 
 def _shown(value: str) -> str:
@@ -131,7 +142,12 @@ def verify(out: Path, file: Path) -> tuple[RunInfo, int, int]:
     if run.run_id != run_id:
         raise AccessReviewError(f"{label}: line {rows[0].line}: run_id {_shown(run_id)} is not a full run id "
                                 f"(the worksheet was edited)")
-    expected_rows, _ = population(out, run)
+    latest = _run(out, "latest")
+    if latest.run_id != run.run_id:
+        raise AccessReviewError(f"{label}: the worksheet is of run {run.run_id}, but the latest run recorded is "
+                                f"{latest.run_id}; review the current population (evidence access-review start)")
+    expected_rows, gaps = population(out, run)
+    refuse_gaps(run, gaps)
     expected = {(r["system"], r["account"].lower()): r for r in expected_rows}
     seen: dict[tuple[str, str], int] = {}
     for row in rows:
@@ -173,13 +189,20 @@ def valid_days(catalog: Catalog) -> int:
     return DEFAULT_VALID_DAYS
 
 
-def complete(out: Path, catalog: Catalog, file: Path, by: str, today: date) -> tuple[StoredAttachment, RunInfo, int]:
-    """Verify the worksheet `file`, then record it as ACCESS-LIFECYCLE's `access-review` manual
-    evidence, valid for the requirement's days from `today`: (the attachment, its run, rows revoked)."""
+def valid_until(run: RunInfo, catalog: Catalog) -> date:
+    """The review is of the population `run` saw: valid for the requirement's days from the run's
+    reference date, not from the day the worksheet was completed."""
+    return run.reference_time.date() + timedelta(days=valid_days(catalog))
+
+
+def complete(out: Path, catalog: Catalog, file: Path, by: str) -> tuple[StoredAttachment, RunInfo, int]:
+    """Verify the worksheet `file` (of the latest run, whose population is complete), then record it
+    as ACCESS-LIFECYCLE's `access-review` manual evidence, valid for the requirement's days from the
+    run's reference date: (the attachment, its run, rows revoked)."""
     if not by.strip():
         raise AccessReviewError("--by: who completed the review must not be empty")
     run, _, revoked = verify(out, file)
-    until = today + timedelta(days=valid_days(catalog))
+    until = valid_until(run, catalog)
     try:
         stored = attach(out, catalog, REVIEW_CONTROL, file, until, requirement=REVIEW_REQUIREMENT, by=by)
     except AttachmentError as exc:

@@ -236,3 +236,48 @@ def test_a_removal_seen_in_time_stays_a_pass_in_later_runs(
     assert found.observed["removed_by"] == {"at": "2026-11-10T09:00:00Z", "run_id": first.run_id}
     assert found.message == (f"{BOB} (left on 2026-11-09): Google Workspace account {BOB} was removed by "
                              f"2026-11-10T09:00:00Z ({first.run_id}), within 1 day(s) of leaving.")
+
+
+# --- a renamed Workspace account still answers to its old address: matched by every alias -------------
+
+
+def rename(workspace: FakeWorkspace, email: str, new: str, key: str = "aliases") -> None:
+    """Rename a user as an admin does: the old address kept as one of its aliases."""
+    found = next(u for u in workspace.users if u["primaryEmail"] == email)
+    found["primaryEmail"] = new
+    found[key] = [email]
+
+
+def test_a_leavers_account_renamed_but_kept_active_is_not_removed(
+    company: Company, workspace: FakeWorkspace,
+) -> None:
+    rename(workspace, BOB, "former-bob@zaptic.example")
+    company.roster(f"{ADMIN},active,,,,", f"{ANN},active,,ann-gh,,", f"{BOB},left,2026-11-09,,,")
+    result = company.run(at("2026-11-09"), only=GW_GH, record=False)
+
+    found = findings(result, LEAVERS_WORKSPACE)[BOB]
+    assert found.status is Status.FAIL, (found.message, found.observed)
+    assert found.observed["state"] == "active"
+    assert found.observed["accounts"] == [{"account": "former-bob@zaptic.example", "active": True, "suspended": False,
+                                           "archived": False, "matched_alias": BOB}]
+    assert "still has Google Workspace account former-bob@zaptic.example active" in found.message
+    orphan = findings(result, ORPHAN_WORKSPACE)["former-bob@zaptic.example"]
+    assert orphan.status is Status.FAIL and f"belongs to {BOB}, who left on 2026-11-09" in orphan.message
+
+
+def test_an_active_persons_renamed_account_is_theirs_by_its_alias_not_an_orphan(
+    company: Company, workspace: FakeWorkspace,
+) -> None:
+    rename(workspace, ANN, "ann.smith@zaptic.example", key="nonEditableAliases")
+    company.roster(f"{ADMIN},active,,,,", f"{ANN},active,,ann-gh,,", f"{BOB},active,,bobby,,")
+    result = company.run(at("2026-11-09"), only=GW_GH, record=False)
+
+    found = findings(result, ORPHAN_WORKSPACE)["ann.smith@zaptic.example"]
+    assert found.status is Status.PASS, found.message
+    assert found.observed == {"person": ANN, "status": "active"}
+    assert statuses(result, ORPHAN_WORKSPACE)["people.csv"] is Status.PASS
+
+
+def test_the_github_leaver_check_says_a_renamed_login_is_not_traced(registry: Registry) -> None:
+    description = registry.checks[LEAVERS_GITHUB].description
+    assert "renamed" in description and "github_login" in description

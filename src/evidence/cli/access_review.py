@@ -23,7 +23,7 @@ def access_review_group() -> None:
               help="Where to write the worksheet (default ./access-review-<run-id>.csv).")
 def start_cmd(config_path: str | None, out: str | None, output: Path | None) -> None:
     """Write the access review worksheet (CSV) of the latest run: one row per account, with an
-    empty decision column (keep or revoke)."""
+    empty decision column (keep or revoke). Refused when the run's population is incomplete."""
     from evidence.access_review import AccessReviewError, start
 
     out_dir = _out_dir(_config(config_path), out)
@@ -36,8 +36,6 @@ def start_cmd(config_path: str | None, out: str | None, output: Path | None) -> 
         target.write_text(sheet.csv_text(), encoding="utf-8", newline="")
     except OSError as exc:
         _fail(f"{target}: cannot write the worksheet ({exc.strerror or exc})")
-    for gap in sheet.gaps:
-        click.echo(f"evidence: warning: run {sheet.run.run_id}'s listing is incomplete: {gap}", err=True)
     click.echo(f"wrote {target}: {len(sheet.rows)} account(s) of run {sheet.run.run_id}; fill in decision "
                "(keep or revoke) for each, then `evidence access-review complete FILE --by NAME`")
 
@@ -50,17 +48,17 @@ def start_cmd(config_path: str | None, out: str | None, output: Path | None) -> 
 @click.option("--catalog", "catalog_dir", default=None, type=click.Path(path_type=Path, file_okay=False),
               help="Catalog folder (default: [bundle] catalog, else the built-in catalog).")
 def complete_cmd(file: Path, by: str, config_path: str | None, out: str | None, catalog_dir: Path | None) -> None:
-    """Check a completed worksheet against its run (no row added, removed or altered; every row
-    decided) and record it as ACCESS-LIFECYCLE's access-review evidence."""
+    """Check a completed worksheet against its run (the latest recorded, its population complete; no
+    row added, removed or altered; every row decided) and record it as ACCESS-LIFECYCLE's
+    access-review evidence, valid from the run's reference date."""
     from evidence.access_review import AccessReviewError, complete
     from evidence.catalog import CatalogError, load_catalog
-    from evidence.models import reference_now
 
     cfg = _config(config_path)
     out_dir = _out_dir(cfg, out)
     try:
         catalog = load_catalog(_catalog_dir(cfg, catalog_dir))
-        stored, run, revoked = complete(out_dir, catalog, file, by, reference_now().date())
+        stored, run, revoked = complete(out_dir, catalog, file, by)
     except (CatalogError, AccessReviewError) as exc:
         _fail(str(exc))
     a = stored.attachment
