@@ -187,7 +187,6 @@ def demo(out: str | None, period: str | None) -> None:
         code = record_and_alert(result, Config(), result.bundle.parents[1], code, brief=True)[0]
     if result.bundle is not None:
         key = result.bundle.parents[1] / DEMO_PUBLIC_KEY
-        click.echo(f"reports: {result.bundle / 'report.html'} (and report.pdf, findings.csv, oscal/)")
         click.echo(f"verify: evidence verify {result.bundle} --public-key {key}")
     click.echo(f"(demo exit code would be {code}: the simulated company fails some controls on purpose)")
 
