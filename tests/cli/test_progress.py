@@ -218,3 +218,23 @@ def test_a_piped_aws_run_in_its_own_process_prints_its_phases(
     units, total, calls = (int(g.replace(",", "")) for g in done.groups())
     assert units == total > 1 and calls > 0
     assert "units" not in proc.stdout
+
+
+def test_a_log_line_during_the_live_display_goes_through_it_and_the_handler_is_restored() -> None:
+    import logging
+    import sys
+
+    handler = logging.StreamHandler(sys.__stderr__)
+    root = logging.getLogger()
+    root.addHandler(handler)
+    try:
+        out = io.StringIO()
+        shown = ProgressDisplay(live=True, console=Console(file=out, force_terminal=True, width=100))
+        shown.event(ProgressEvent(phase="collect", done=1, total=4))
+        assert handler.stream is not sys.__stderr__  # pointed at the display's stand-in for stderr
+        logging.getLogger("evidence.test").warning("a collector's warning")
+        shown.end()
+        assert handler.stream is sys.__stderr__
+        assert "a collector's warning" in out.getvalue()
+    finally:
+        root.removeHandler(handler)

@@ -17,6 +17,7 @@ on `end()`: none keeps the process alive.
 
 from __future__ import annotations
 
+import logging
 import sys
 import threading
 import time
@@ -75,6 +76,8 @@ class ProgressDisplay:
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
         self._rich: Progress | None = None
+        #: logging handlers pointed at the live display's stderr, with the stream each had
+        self._relogged: list[tuple[logging.StreamHandler[TextIO], TextIO | None]] = []
         self._task: TaskID | None = None
         self._legacy_line = False
 
@@ -126,6 +129,10 @@ class ProgressDisplay:
             thread.join(timeout=5)
         if rich is not None:
             rich.stop()
+        for handler, stream in self._relogged:
+            if stream is not None:  # None: setStream found it already there, nothing to restore
+                handler.setStream(stream)
+        self._relogged = []
 
     # -- what the commands call --------------------------------------------------------------
 
@@ -222,6 +229,10 @@ class ProgressDisplay:
                                          message="")
         self._update_rich(first)  # the first frame shows it
         self._rich.start()
+        # log lines go through the live display (rich's stand-in for stderr) instead of over it: a
+        # handler bound to the real stderr before the display started is pointed at the stand-in
+        self._relogged = [(h, h.setStream(sys.stderr)) for h in logging.getLogger().handlers
+                          if type(h) is logging.StreamHandler and h.stream is sys.__stderr__]
 
     def _update_rich(self, event: ProgressEvent) -> None:
         if self._rich is None or self._task is None:
