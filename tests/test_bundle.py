@@ -132,3 +132,14 @@ def test_a_partial_bundle_hashes_each_file_once_and_again_only_when_it_changes(
     assert files["a.json"]["sha256"] == first == hashlib.sha256(b"{}\n").hexdigest()
     assert files["b.json"]["sha256"] == hashlib.sha256(b"[1, 2]\n").hexdigest()
     assert sorted(hashed) == ["a.json", "b.json", "b.json"]  # a once; b again, as it changed
+
+
+def test_a_discarded_partial_bundle_leaves_no_empty_period_folder_but_keeps_other_runs(tmp_path: Path) -> None:
+    first = PartialBundle.create(tmp_path, "2026-Q4", "run-a")
+    first.discard()
+    assert not (tmp_path / "2026-Q4").exists()  # a run refused before collecting leaves no trace
+    kept = tmp_path / "2026-Q4" / "run-b"
+    kept.mkdir(parents=True)
+    second = PartialBundle.create(tmp_path, "2026-Q4", "run-c")
+    second.discard()
+    assert kept.is_dir() and not second.tmp.exists()

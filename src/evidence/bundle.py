@@ -11,6 +11,7 @@ crash never leaves a bundle that looks finished.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 import os
@@ -105,7 +106,11 @@ class PartialBundle:
         return self.final
 
     def discard(self) -> None:
+        """Remove the partial folder, and the period's folder when nothing else is in it (a run
+        refused before it collected anything leaves no trace)."""
         shutil.rmtree(self.tmp, ignore_errors=True)
+        with contextlib.suppress(OSError):  # not empty (other runs' bundles), or already gone
+            self.tmp.parent.rmdir()
 
 
 #: the largest manifest read (a manifest of a million files is about 200 MB; this is a bound
