@@ -62,9 +62,15 @@ class PartialBundle:
     @classmethod
     def create(cls, out: Path, period: str, run_id: str) -> PartialBundle:
         parent = out / period
-        parent.mkdir(parents=True, exist_ok=True)
         tmp = parent / f".partial-{run_id}"
-        tmp.mkdir()
+        for attempt in range(3):  # another run's `discard` may remove the empty period folder in between
+            parent.mkdir(parents=True, exist_ok=True)
+            try:
+                tmp.mkdir()
+                break
+            except FileNotFoundError:
+                if attempt == 2:
+                    raise
         return cls(tmp=tmp, final=parent / run_id)
 
     def write_text(self, rel: str, text: str) -> None:
