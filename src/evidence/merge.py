@@ -21,13 +21,12 @@ from typing import Any
 from pydantic import BaseModel, Field, ValidationError
 
 from evidence import __version__
-from evidence.bundle import BundleError, PartialBundle, file_sha256, load_manifest, verify
+from evidence.bundle import SHARD_SCHEMA, BundleError, PartialBundle, file_sha256, load_manifest, verify
 from evidence.models import EvidenceRecord, iso, sha256_of, utc_now
 from evidence.records import EvidenceWriter
 from evidence.shards import Shard, plan_digest
 
 #: the manifest schema of a shard bundle
-SHARD_SCHEMA = "evidence.shard/1"
 
 
 class MergeError(Exception):

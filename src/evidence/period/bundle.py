@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import Any
 
 from evidence import __version__
-from evidence.bundle import MANIFEST, PartialBundle, load_manifest, verify
+from evidence.bundle import MANIFEST, PERIOD_SCHEMA, PartialBundle, load_manifest, verify
 from evidence.catalog import Catalog
 from evidence.history import History, HistoryError
 from evidence.models import Period, iso, reference_now
@@ -35,7 +35,6 @@ from evidence.sampling import count_population, default_size, sample_csv
 #: the logger report failures are logged to, as in a run (`evidence.reports.phase`)
 log = logging.getLogger("evidence.report")
 
-PERIOD_SCHEMA = "evidence.period/1"
 #: the files `evidence evaluate` recomputes from the run bundles and compares byte for byte
 RECOMPUTED = ("coverage.json", "deviations.csv")
 
