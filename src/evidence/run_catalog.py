@@ -22,7 +22,7 @@ def check_sources(catalog: Catalog, registry: Registry) -> set[str]:
             if chk is None:
                 continue
             sources.add(chk.source)
-            sources |= {s for s, cls in registry.collectors.items() for key in chk.reads if key in cls.permissions}
+            sources |= {s for s, cls in registry.collectors.items() if chk.reads_of(cls.permissions)}
     return sources
 
 

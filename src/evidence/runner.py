@@ -205,7 +205,7 @@ class Runner:
                 if chk is not None and chk.source == source:
                     keys |= set(chk.requires)
                 elif chk is not None and coll is not None:  # another source's check reads what this one collects
-                    keys |= {k for k in chk.reads if k in coll.permissions}
+                    keys |= chk.reads_of(coll.permissions)
         return frozenset(keys)
 
     def _collect(
@@ -359,7 +359,7 @@ class Runner:
     def _counted(self, findings: Iterator[Finding]) -> Iterator[Finding]:
         """`findings` as they are judged, counted in the judge phase's progress."""
         for n, finding in enumerate(findings, start=1):
-            if self._tally is not None:
+            if self._tally is not None and n % 256 == 0:  # the display shows a few a second at most
                 self._tally.emit(message=f"{n:,} findings", throttled=True)
             yield finding
 

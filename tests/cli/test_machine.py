@@ -129,3 +129,13 @@ def test_a_plugin_that_failed_to_load_is_never_gated_away_and_fail_on_must_name_
     assert gated_exit(3, passing, False, {"drift"}, soft_fail=False, plugin_errors=["weather: ImportError"]) == 3
     assert gated_exit(0, passing, False, {"fail"}, soft_fail=True) == 0
     assert parse_fail_on("") is None and parse_fail_on(" , ") is None and parse_fail_on("fail") == frozenset({"fail"})
+
+
+def test_a_copy_ci_asked_for_and_could_not_get_is_never_gated_away() -> None:
+    from evidence.cli.outputs import with_copies
+
+    assert with_copies(0, None) == 0 and with_copies(1, None) == 1
+    assert with_copies(0, 3) == 3  # the report it names failed: even under --soft-fail or --fail-on fail
+    assert with_copies(1, 3) == 1  # a failing control still says 1
+    assert with_copies(0, 2) == 2 and with_copies(1, 2) == 2  # the path cannot be written: usage
+    assert with_copies(2, 3) == 2  # the history could not be recorded: usage stands

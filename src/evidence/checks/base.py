@@ -30,7 +30,7 @@ without a finding into an `error`, so a check body only judges what was seen:
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Iterator, Mapping
+from collections.abc import Callable, Collection, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Generic, TypeVar
@@ -66,6 +66,10 @@ class Check:
 
     def __call__(self, ctx: CheckContext[Any]) -> Iterable[Finding]:
         return self.fn(ctx)
+
+    def reads_of(self, collects: Collection[str]) -> set[str]:
+        """The keys of `reads` that a collector which `collects` those keys gathers."""
+        return {key for key in self.reads if key in collects}
 
     @property
     def params(self) -> Mapping[str, Any]:

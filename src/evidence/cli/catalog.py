@@ -5,21 +5,17 @@ from __future__ import annotations
 import json
 import sys
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 import click
 
 from evidence.catalog import CatalogError, load_catalog, validate_catalog
 from evidence.checks.params import describe as describe_params
-from evidence.cli.machine import FORMAT_OPTION, emit
-from evidence.exit_codes import EXIT_USAGE
-
-if TYPE_CHECKING:
-    pass
 from evidence.cli.common import (
     _fail,
     _registry,
 )
+from evidence.cli.machine import FORMAT_OPTION, emit
+from evidence.exit_codes import EXIT_USAGE
 
 
 @click.group()

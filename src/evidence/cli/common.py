@@ -149,19 +149,23 @@ def print_causes(verdicts: Iterable[ControlVerdict], causes: dict[str, list[Caus
 def _progress_printer(quiet: bool = False) -> ProgressDisplay:
     """The run's progress on stderr (`evidence.cli.progress`): a live line on a terminal, plain
     lines when piped; nothing with `quiet`. The runner ends it before returning."""
-    from evidence.cli import progress
-
-    return progress.display(quiet=quiet)
+    return ProgressDisplay(quiet=quiet)
 
 
-def report_run(result: RunResult, echo: Echo = _stdout) -> int:
-    """The verdicts, why each control that is not passing is so, where the bundle and its
-    reports are, and every error in one line each (on stderr); returns the run's exit code."""
+def run_causes(result: RunResult) -> dict[str, list[Cause]]:
+    """Why each control of the run that is not passing is so: the first finding of each check that
+    keeps it from passing (one pass over findings.json, for the summary and the json document)."""
+    return first_causes(result.verdicts, result.iter_findings(), per_control=_CAUSES_SHOWN, one_per_check=True)
+
+
+def report_run(result: RunResult, echo: Echo = _stdout, causes: dict[str, list[Cause]] | None = None) -> int:
+    """The verdicts, why each control that is not passing is so (`causes`, else read now),
+    where the bundle and its reports are, and every error in one line each (on stderr);
+    returns the run's exit code."""
     if sys.stderr.isatty():
         click.echo("\r\033[K", err=True, nl=False)
     print_summary(result.verdicts, echo)
-    print_causes(result.verdicts, first_causes(result.verdicts, result.iter_findings(), per_control=_CAUSES_SHOWN,
-                                                one_per_check=True), echo)
+    print_causes(result.verdicts, run_causes(result) if causes is None else causes, echo)
     calls = sum(result.api_calls.values())
     by_source = ", ".join(f"{k} {v}" for k, v in sorted(result.api_calls.items()))
     echo("")

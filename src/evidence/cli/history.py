@@ -4,15 +4,9 @@ from __future__ import annotations
 
 import sys
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 import click
 
-from evidence.cli.machine import FORMAT_OPTION, alerts_doc, diff_doc, drift_doc, emit, history_doc
-from evidence.exit_codes import EXIT_FAIL
-
-if TYPE_CHECKING:
-    pass
 from evidence.cli.common import (
     _OUT_HELP,
     _config,
@@ -20,6 +14,8 @@ from evidence.cli.common import (
     _out_dir,
     _print_outcome,
 )
+from evidence.cli.machine import FORMAT_OPTION, alerts_doc, diff_doc, drift_doc, emit, history_doc
+from evidence.exit_codes import EXIT_FAIL
 
 
 @click.command(name="diff")

@@ -17,7 +17,7 @@ import click
 
 from evidence import __version__
 from evidence.models import ControlVerdict, Finding, Status, iso
-from evidence.reports.causes import Cause, first_causes
+from evidence.reports.causes import Cause
 from evidence.reports.content import OUTPUTS
 
 if TYPE_CHECKING:
@@ -85,9 +85,9 @@ def alerts_doc(outcome: Outcome) -> dict[str, Any]:
     }
 
 
-def run_doc(result: RunResult, outcome: Outcome | None, exit_code: int, history: Path | None) -> dict[str, Any]:
-    """The `run` document of a finished run (its causes read back from findings.json)."""
-    causes = first_causes(result.verdicts, result.iter_findings())
+def run_doc(result: RunResult, outcome: Outcome | None, exit_code: int, history: Path | None,
+            causes: dict[str, list[Cause]]) -> dict[str, Any]:
+    """The `run` document of a finished run, with the causes the summary gave (`run_causes`)."""
     bundle = result.bundle
     failed = {e.split(":", 1)[0] for e in result.manifest.get("report_errors", [])}
     reports = {fmt: (str(bundle / names[0]) if bundle is not None and fmt not in failed

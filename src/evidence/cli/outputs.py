@@ -10,8 +10,8 @@ from pathlib import Path
 
 import click
 
-from evidence.exit_codes import EXIT_ERRORS, EXIT_FAIL, EXIT_OK, EXIT_USAGE
-from evidence.history.drift import EXIT_DRIFT
+from evidence.exit_codes import EXIT_ERRORS, EXIT_FAIL, EXIT_OK, EXIT_USAGE, exit_code_for
+from evidence.history.drift import compose_exit
 from evidence.models import ControlVerdict, Status
 
 #: what can make `evidence run` exit non-zero, in the order it decides: fail (1), error (3), drift (4)
@@ -24,28 +24,35 @@ def parse_fail_on(value: str) -> frozenset[str] | None:
     return frozenset(names) if names and names <= set(FAIL_ON) else None
 
 
+#: the verdicts `--fail-on` can keep from the exit code, by the name that keeps them in
+_GATED = {Status.FAIL: "fail", Status.ERROR: "error"}
+
+
 def gated_exit(
     code: int, verdicts: Iterable[ControlVerdict], drifted: bool, gate: Collection[str], soft_fail: bool,
     plugin_errors: Collection[str] = (),
 ) -> int:
-    """The exit code: 2 for a usage error whatever else; 3 for a plugin that failed to load
-    (never gated: its checks were not run at all); 0 with `soft_fail`; else the first of fail
-    (1), error (3) and drift (4) that happened and that `gate` names. With every name in `gate`
-    this is DESIGN.md's code composed with drift (`compose_exit`)."""
+    """The run's exit code with `--fail-on` and `--soft-fail`: DESIGN.md's code
+    (`exit_code_for`, composed with drift by `compose_exit`) over the verdicts and the drift that
+    `gate` names. A usage error (2) and a plugin that failed to load (its checks never ran) are
+    never gated away; `soft_fail` leaves only those."""
     if code == EXIT_USAGE:
         return EXIT_USAGE
-    if plugin_errors:
-        return EXIT_FAIL if code == EXIT_FAIL and not soft_fail and "fail" in gate else EXIT_ERRORS
     if soft_fail:
-        return EXIT_OK
-    states = {v.verdict for v in verdicts}
-    if Status.FAIL in states and "fail" in gate:
-        return EXIT_FAIL
-    if (Status.ERROR in states or code == EXIT_ERRORS) and "error" in gate:
-        return EXIT_ERRORS
-    if drifted and "drift" in gate:
-        return EXIT_DRIFT
-    return EXIT_OK
+        return EXIT_ERRORS if plugin_errors else EXIT_OK
+    kept = [v for v in verdicts if v.verdict not in _GATED or _GATED[v.verdict] in gate]
+    return compose_exit(exit_code_for(kept, plugin_errors=plugin_errors), drifted and "drift" in gate)
+
+
+def with_copies(code: int, copied: int | None) -> int:
+    """The exit code once the copies `--sarif`/`--junit` asked for are made, or not (never gated
+    away: the job asked for the file): a path that cannot be written is a usage error (2); a
+    report the bundle lacks is 3 unless the run already says usage (2) or fail (1)."""
+    if copied is None or code == EXIT_USAGE:
+        return code
+    if copied == EXIT_USAGE:
+        return EXIT_USAGE
+    return code if code == EXIT_FAIL else copied
 
 
 def human_echo(output_format: str, quiet: bool) -> Callable[[str], None]:
@@ -82,4 +89,4 @@ def copy_outputs(bundle: Path | None, wanted: Mapping[str, Path | None], echo: C
     return code
 
 
-__all__ = ["FAIL_ON", "copy_outputs", "gated_exit", "human_echo", "parse_fail_on"]
+__all__ = ["FAIL_ON", "copy_outputs", "gated_exit", "human_echo", "parse_fail_on", "with_copies"]

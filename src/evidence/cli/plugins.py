@@ -4,20 +4,17 @@ from __future__ import annotations
 
 import json
 import sys
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import click
 
-from evidence.cli.machine import FORMAT_OPTION, emit
-from evidence.exit_codes import EXIT_FAIL
-from evidence.registry import Registry
-
-if TYPE_CHECKING:
-    pass
 from evidence.cli.common import (
     _fail,
     _registry,
 )
+from evidence.cli.machine import FORMAT_OPTION, emit
+from evidence.exit_codes import EXIT_FAIL
+from evidence.registry import Registry
 
 
 @click.group()

@@ -4,21 +4,11 @@ from __future__ import annotations
 
 import sys
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, NoReturn
+from typing import Any, NoReturn
 
 import click
 
 from evidence.bundle import BundleError, verify
-from evidence.config import Config, ConfigError
-from evidence.evaluate import artifacts_that_differ, evaluate_into
-from evidence.exit_codes import EXIT_FAIL, exit_code_for
-from evidence.models import Period
-from evidence.period.bundle import is_period_bundle, recompute_differences, verify_runs
-from evidence.period.runs import PeriodError
-from evidence.pipeline import make_runner
-
-if TYPE_CHECKING:
-    pass
 from evidence.cli.common import (
     _EPILOG,
     _catalog_dir,
@@ -34,10 +24,18 @@ from evidence.cli.common import (
     print_summary,
     record_and_alert,
     report_run,
+    run_causes,
 )
 from evidence.cli.machine import FORMAT_OPTION, emit, run_doc
-from evidence.cli.outputs import FAIL_ON, copy_outputs, gated_exit, human_echo, parse_fail_on
+from evidence.cli.outputs import FAIL_ON, copy_outputs, gated_exit, human_echo, parse_fail_on, with_copies
 from evidence.cli.period import print_coverage
+from evidence.config import Config, ConfigError
+from evidence.evaluate import artifacts_that_differ, evaluate_into
+from evidence.exit_codes import EXIT_FAIL, exit_code_for
+from evidence.models import Period
+from evidence.period.bundle import is_period_bundle, recompute_differences, verify_runs
+from evidence.period.runs import PeriodError
+from evidence.pipeline import make_runner
 
 
 @click.command(epilog=_EPILOG)
@@ -96,14 +94,16 @@ def run(
     )
     result = execute(runner)
     echo = human_echo(output_format, quiet)
-    code, outcome = record_and_alert(result, cfg, out_dir, report_run(result, echo), echo=echo, progress=display)
+    # read once, for the summary and the document; nobody reads them with --quiet alone
+    causes = run_causes(result) if not quiet or output_format == "json" else {}
+    code, outcome = record_and_alert(result, cfg, out_dir, report_run(result, echo, causes), echo=echo,
+                                     progress=display)
     copied = copy_outputs(result.bundle, {"evidence.sarif": sarif_path, "junit.xml": junit_path}, echo)
-    final = gated_exit(code if copied is None else copied, result.verdicts,
-                       outcome.drift.drifted if outcome is not None else False, gate, soft_fail,
-                       result.plugin_errors)
+    final = with_copies(gated_exit(code, result.verdicts, outcome.drift.drifted if outcome is not None else False,
+                                   gate, soft_fail, result.plugin_errors), copied)
     if output_format == "json":
         history = out_dir / "history.sqlite" if outcome is not None else None
-        emit("run", run_doc(result, outcome, final, history))
+        emit("run", run_doc(result, outcome, final, history, causes))
     sys.exit(final)
 
 
