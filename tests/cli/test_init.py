@@ -135,3 +135,15 @@ def test_a_run_with_no_evidence_toml_says_so_in_one_line_before_it_starts(
     (tmp_path / "evidence.toml").write_text("[bundle]\ncompany = \"Acme\"\n")
     again = CliRunner().invoke(cli, ["run", "--only", "manual", "--out", str(tmp_path / "o2")])
     assert NO_CONFIG_NOTE not in again.output
+
+
+def test_a_company_name_outside_the_basic_plane_is_written_as_valid_toml(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    ran = CliRunner().invoke(cli, ["init", "--sources", "github", "--company", "Acme 🚀 \"Ltd\""])
+    assert ran.exit_code == 0, ran.output
+    import tomllib
+
+    assert tomllib.loads((tmp_path / "evidence.toml").read_text(encoding="utf-8"))["bundle"]["company"] == \
+        'Acme 🚀 "Ltd"'

@@ -13,6 +13,7 @@ from pathlib import Path
 
 import click
 
+from evidence.catalog_text.writing import toml_string, toml_value
 from evidence.cli.common import _fail, _registry
 from evidence.cli.plugins import permissions_document
 from evidence.config import ConfigError, parse_config
@@ -70,14 +71,6 @@ def _one_line(exc: Exception) -> str:
     return f"{type(exc).__name__}: {text[:200]}"
 
 
-def _toml_str(value: str) -> str:
-    return json.dumps(value)  # a JSON string is a valid TOML basic string
-
-
-def _toml_list(values: list[str]) -> str:
-    return "[" + ", ".join(_toml_str(v) for v in values) + "]"
-
-
 def _wrap(prefix: str, items: list[str], width: int = 96) -> list[str]:
     """`items` as comment lines starting with `prefix`, comma-separated, at most `width` wide."""
     lines, line = [], prefix
@@ -102,7 +95,7 @@ def render(sources: list[str], aws: AwsFacts | None, *, company: str | None, git
         "",
         "[bundle]",
         "# the company named on the reports' cover",
-        f"company = {_toml_str(company)}" if company else '# company = "Example Ltd"',
+        f"company = {toml_string(company)}" if company else '# company = "Example Ltd"',
         "# where bundles and history.sqlite are written (relative to this file's folder)",
         'out = "evidence-out"',
         "# waivers (*.yaml), relative to this file's folder",
@@ -124,7 +117,7 @@ def render(sources: list[str], aws: AwsFacts | None, *, company: str | None, git
         controls += [
             "# the regions your data may live in (DATA-RESIDENCY; default eu-west-2)",
             "# [controls.DATA-RESIDENCY]",
-            f"# allowed_regions = {_toml_list(residency)}",
+            f"# allowed_regions = {toml_value(residency)}",
         ]
     if "github" in sources:
         out += _github_section(github_org, token_set)
@@ -166,7 +159,7 @@ def _aws_section(aws: AwsFacts) -> list[str]:
     lines += [
         "[aws]",
         "# every enabled region, so that DATA-RESIDENCY sees everything; a list collects faster,",
-        f"# e.g. {_toml_list(list(dict.fromkeys([aws.region or _RESIDENCY_DEFAULT, _HOME_REGION])))}",
+        f"# e.g. {toml_value(list(dict.fromkeys([aws.region or _RESIDENCY_DEFAULT, _HOME_REGION])))}",
         'regions = ["all"]',
         "# roles to assume, one per account (the role's policy: `evidence permissions --source aws`)",
         f'# assume_roles = ["arn:aws:iam::{aws.account or "123456789012"}:role/EvidenceAudit"]',
@@ -183,7 +176,7 @@ def _github_section(org: str | None, token_set: bool) -> list[str]:
              f"{TOKEN_ENV} is not set: export a token with the scopes printed below")
     lines = ["# GitHub: the organisation's settings, repositories and pull requests.", f"# {token}."]
     if org:
-        lines += ["[github]", f"org = {_toml_str(org)}"]
+        lines += ["[github]", f"org = {toml_string(org)}"]
         prefix = ""
     else:
         lines += ["# Name your organisation (or use --github-org), then uncomment.", "# [github]",
