@@ -14,7 +14,7 @@ import click
 from evidence.catalog import CatalogError, load_catalog
 from evidence.cli.progress import ProgressDisplay
 from evidence.config import Config, ConfigError, load_config
-from evidence.exit_codes import EXIT_USAGE
+from evidence.exit_codes import EXIT_FAIL, EXIT_USAGE
 from evidence.models import ControlVerdict, Period, Status, reference_now
 from evidence.registry import Registry
 from evidence.reports.causes import EXPLAINED, Cause, first_causes
@@ -52,6 +52,19 @@ def _fail(message: str) -> NoReturn:
 
 
 NO_CONFIG_NOTE = "evidence: no evidence.toml here; using the defaults (write one with `evidence init`)"
+
+
+def refuse_altered(problems: list[str], then: str = "", *, prefix: str = "") -> None:
+    """A bundle that does not verify: each problem as a `MISMATCH` line, then `then` (what the
+    command does not do), on stderr, and exit 1 (tampering, as `evidence verify` says it);
+    nothing when there is no problem."""
+    if not problems:
+        return
+    for problem in problems:
+        click.echo(f"MISMATCH {prefix}{problem}", err=True)
+    if then:
+        click.echo(then, err=True)
+    sys.exit(EXIT_FAIL)
 
 
 def _config(path: str | None, *, note: bool = False) -> Config:

@@ -13,9 +13,9 @@ from evidence.cli.common import (
     _fail,
     _out_dir,
     _print_outcome,
+    refuse_altered,
 )
 from evidence.cli.machine import FORMAT_OPTION, alerts_doc, diff_doc, drift_doc, emit, history_doc
-from evidence.exit_codes import EXIT_FAIL
 
 
 @click.command(name="diff")
@@ -46,12 +46,7 @@ def diff_cmd(a: str, b: str, config_path: str | None, out: str | None, max_field
         reason = not_a_bundle(bundle)
         if reason is not None:
             _fail(reason)
-        problems = verify(bundle)
-        if problems:
-            for problem in problems:
-                click.echo(f"MISMATCH {bundle}: {problem}", err=True)
-            click.echo(f"{bundle}: does not verify; not compared", err=True)
-            sys.exit(EXIT_FAIL)
+        refuse_altered(verify(bundle), f"{bundle}: does not verify; not compared", prefix=f"{bundle}: ")
         return bundle
 
     def resolve(ref: str) -> tuple[Snapshot, Path | None]:

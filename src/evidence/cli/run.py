@@ -23,6 +23,7 @@ from evidence.cli.common import (
     execute,
     print_summary,
     record_and_alert,
+    refuse_altered,
     report_run,
     run_causes,
 )
@@ -208,12 +209,7 @@ def evaluate_cmd(bundle: Path, output: Path | None, no_verify: bool) -> None:
     if reason is not None:
         _fail(reason)
     if not no_verify:
-        problems = verify(bundle)
-        if problems:
-            for p in problems:
-                click.echo(f"MISMATCH {p}", err=True)
-            click.echo("the bundle does not verify; not re-judged (--no-verify to force)", err=True)
-            sys.exit(EXIT_FAIL)
+        refuse_altered(verify(bundle), "the bundle does not verify; not re-judged (--no-verify to force)")
     import filecmp
     import tempfile
 
@@ -278,10 +274,7 @@ def verify_cmd(bundle: Path, public_key: Path | None) -> None:
             problems = verify_runs(bundle, verify_signature=check)
         except PeriodError as exc:
             problems = [str(exc)]
-    if problems:
-        for p in problems:
-            click.echo(f"MISMATCH {p}", err=True)
-        sys.exit(EXIT_FAIL)
+    refuse_altered(problems)
     manifest = load_manifest(bundle)
     click.echo(f"{bundle}: every file matches the manifest ({len(manifest.get('files', {}))} files)")
     if period:
@@ -302,11 +295,7 @@ def _evaluate_period(bundle: Path, no_verify: bool) -> None:
             problems = verify(bundle) or verify_runs(bundle)
         except PeriodError as exc:
             problems = [str(exc)]
-        if problems:
-            for p in problems:
-                click.echo(f"MISMATCH {p}", err=True)
-            click.echo("the period bundle does not verify; not recomputed (--no-verify to force)", err=True)
-            sys.exit(EXIT_FAIL)
+        refuse_altered(problems, "the period bundle does not verify; not recomputed (--no-verify to force)")
     try:
         differ = recompute_differences(bundle)
     except PeriodError as exc:
