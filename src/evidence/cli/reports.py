@@ -67,10 +67,8 @@ def report_cmd(bundle: Path, formats: str, out: Path | None, in_place: bool) -> 
             written = regenerate_in_place(bundle, wanted)
         else:
             content = load_bundle(bundle)
-            if out is None:
-                meta = _checked_metadata(bundle)  # verified by load_bundle, so sealed as it is
-                if meta is None:
-                    _fail(f"{bundle / 'manifest.json'}: not a valid bundle manifest; it was sealed malformed")
+            if out is None:  # load_bundle checked the manifest's metadata: its ids are safe names
+                meta = content.meta
                 target = _default_target(f"report-{meta.get('run_id') or meta['period_id']}", "--out")
             else:
                 target = out
