@@ -198,6 +198,14 @@ class ControlVerdict(BaseModel):
     manual: list[str] = Field(default_factory=list)
 
 
+def verdict_totals(verdicts: Iterable[ControlVerdict]) -> dict[str, int]:
+    """The number of controls per verdict."""
+    totals: dict[str, int] = {}
+    for v in verdicts:
+        totals[v.verdict.value] = totals.get(v.verdict.value, 0) + 1
+    return totals
+
+
 def verdict_of(findings: Iterable[Finding]) -> Status:
     """A control's verdict from its findings (DESIGN.md's precedence).
 

@@ -15,10 +15,10 @@ from evidence.catalog import CatalogError, load_catalog
 from evidence.cli.progress import ProgressDisplay
 from evidence.config import Config, ConfigError, load_config
 from evidence.exit_codes import EXIT_FAIL, EXIT_USAGE
-from evidence.models import ControlVerdict, Period, Status, reference_now
+from evidence.models import ControlVerdict, Period, Status, reference_now, verdict_totals
 from evidence.registry import Registry
 from evidence.reports.causes import EXPLAINED, Cause, first_causes
-from evidence.reports.content import OUTPUTS
+from evidence.reports.content import written_reports
 from evidence.runner import Runner, RunResult
 
 if TYPE_CHECKING:
@@ -122,11 +122,8 @@ def print_summary(verdicts: Iterable[ControlVerdict], echo: Echo = _stdout) -> N
             f"{c.get('error', 0):>5} {c.get('not_applicable', 0):>5} {c.get('manual', 0):>6} "
             f"{c.get('waived', 0):>6}"
         )
-    totals: dict[str, int] = {}
-    for v in rows:
-        totals[v.verdict.value] = totals.get(v.verdict.value, 0) + 1
     echo("-" * len(header))
-    echo("controls: " + ", ".join(f"{n} {k}" for k, n in sorted(totals.items())))
+    echo("controls: " + ", ".join(f"{n} {k}" for k, n in sorted(verdict_totals(rows).items())))
 
 
 #: checks named per control in the summary's "why" (each by its first finding)
@@ -185,9 +182,8 @@ def report_run(result: RunResult, echo: Echo = _stdout, causes: dict[str, list[C
     echo(f"evidence records: {calls} API calls ({by_source})")
     echo(f"bundle: {result.bundle}")
     if result.bundle is not None:
-        failed = {e.split(":", 1)[0] for e in result.report_errors}
-        shown = [name for fmt, names in OUTPUTS.items() if fmt not in failed for name in names
-                 if (result.bundle / name).is_file()]
+        shown = [path.name if path.parent == result.bundle else path.relative_to(result.bundle).as_posix()
+                 for paths in written_reports(result.bundle, result.report_errors).values() for path in paths]
         if "report.html" in shown:
             echo(f"report: {result.bundle / 'report.html'} (also {', '.join(n for n in shown if n != 'report.html')})")
     for err in result.plugin_errors:

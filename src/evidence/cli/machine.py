@@ -16,9 +16,9 @@ from typing import TYPE_CHECKING, Any
 import click
 
 from evidence import __version__
-from evidence.models import ControlVerdict, Finding, Status, iso
+from evidence.models import ControlVerdict, Finding, Status, iso, verdict_totals
 from evidence.reports.causes import Cause
-from evidence.reports.content import OUTPUTS
+from evidence.reports.content import OUTPUTS, written_reports
 
 if TYPE_CHECKING:
     from evidence.history import Drift, Outcome, RunDiff, RunInfo
@@ -89,17 +89,14 @@ def run_doc(result: RunResult, outcome: Outcome | None, exit_code: int, history:
             causes: dict[str, list[Cause]]) -> dict[str, Any]:
     """The `run` document of a finished run, with the causes the summary gave (`run_causes`)."""
     bundle = result.bundle
-    failed = {e.split(":", 1)[0] for e in result.manifest.get("report_errors", [])}
-    reports = {fmt: (str(bundle / names[0]) if bundle is not None and fmt not in failed
-                     and (bundle / names[0]).is_file() else None) for fmt, names in OUTPUTS.items()}
-    totals: dict[str, int] = {}
-    for v in result.verdicts:
-        totals[v.verdict.value] = totals.get(v.verdict.value, 0) + 1
+    written = written_reports(bundle, result.report_errors) if bundle is not None else {}
+    reports = {fmt: str(paths[0]) if paths else None for fmt, paths in written.items()} if written else \
+        dict.fromkeys(OUTPUTS)
     return {
         "run_id": result.run_id, "period": result.period.model_dump(mode="json"),
         "bundle": str(bundle) if bundle is not None else None, "reports": reports,
         "report_errors": list(result.manifest.get("report_errors", [])), "exit_code": exit_code,
-        "verdicts": totals, "controls": control_rows(result.verdicts, causes),
+        "verdicts": verdict_totals(result.verdicts), "controls": control_rows(result.verdicts, causes),
         "api_calls": dict(result.api_calls), "user_errors": list(result.user_errors),
         "plugin_errors": list(result.plugin_errors),
         "drift": drift_doc(outcome.drift) if outcome is not None else None,

@@ -15,7 +15,7 @@ printed report to the bundle it came from.
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Collection, Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -45,6 +45,14 @@ OUTPUTS: dict[str, tuple[str, ...]] = {
     "sarif": ("evidence.sarif",),
     "junit": ("junit.xml",),
 }
+def written_reports(bundle: Path, report_errors: Collection[str] = ()) -> dict[str, list[Path]]:
+    """Each report format's files in `bundle`, none for a format that failed (`<format>: why`)
+    or whose files are not there."""
+    failed = {e.split(":", 1)[0] for e in report_errors}
+    return {fmt: [bundle / n for n in names] if fmt not in failed and all((bundle / n).is_file() for n in names)
+            else [] for fmt, names in OUTPUTS.items()}
+
+
 #: files the reports are written to: never inputs of a report, never in the content digest
 REPORT_FILES = frozenset(name for names in OUTPUTS.values() for name in names)
 #: the checks as they were at run time (id, source, description, ...), written by `ReportHook`
