@@ -298,3 +298,13 @@ def test_complete_refuses_a_worksheet_of_an_older_run_naming_both(company: Revie
     assert len(result.output.strip().splitlines()) == 1
     assert f"the worksheet is of run {first.run_id}, but the latest run recorded is {second.run_id}" in result.output
     assert not load_attachments(company.out)
+
+
+def test_start_refuses_a_run_without_the_roster(company: ReviewCompany, tmp_path: Path) -> None:
+    run = company.run(at("2026-11-09"), only=ONLY - {"people"})
+    result = invoke(company, "start", "--output", str(tmp_path / "sheet.csv"))
+
+    assert result.exit_code == 2, result.output
+    assert f"run {run.run_id} does not hold the whole population" in result.output
+    assert "the run did not collect the people roster; run `evidence run` with people configured" in result.output
+    assert not (tmp_path / "sheet.csv").exists()

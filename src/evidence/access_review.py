@@ -7,7 +7,8 @@ with its roster person, last activity and admin flags, the run's id, a `row_dige
 the row's population fields) and empty `decision` and `note` columns.
 
 Both refuse (`AccessReviewError`, one line) a run whose population is incomplete: a listing
-not collected, failed, malformed or empty, named with its system (`review_population`'s gaps).
+not collected, failed, malformed or empty, named with its system, or a run without the roster
+(`review_population`'s gaps).
 
 `complete` accepts only a worksheet of the latest run recorded (a review of an older population
 is stale), re-derives the population from that run's bundle, and refuses (one line naming the

@@ -281,3 +281,85 @@ def test_an_active_persons_renamed_account_is_theirs_by_its_alias_not_an_orphan(
 def test_the_github_leaver_check_says_a_renamed_login_is_not_traced(registry: Registry) -> None:
     description = registry.checks[LEAVERS_GITHUB].description
     assert "renamed" in description and "github_login" in description
+
+
+# --- a listing is complete only by the pages this listing keeps (unit: one evidence index) -------
+
+def _unit_index(tmp_path: Path, *records: tuple[str, dict[str, Any], Any]) -> Any:
+    from evidence.models import EvidenceRecord
+    from evidence.records import EvidenceWriter
+
+    writer = EvidenceWriter(tmp_path / "bundle")
+    for key, parameters, response in records:
+        service, _, operation = key.partition(".")
+        writer.write(EvidenceRecord(
+            source={"admin": "google_workspace", "iam": "aws"}.get(service, service), service=service,
+            operation=operation, parameters=parameters, account="zaptic", region="",
+            subject={"people.Roster": "people.csv", "people.AccessReview": "access-review"}.get(key, ""),
+            collected_at="2026-11-10T08:00:00Z", response=response,
+        ))
+    return writer.index()
+
+
+def _judge(check_id: str, index: Any) -> list[Any]:
+    from datetime import UTC, datetime
+
+    from evidence.catalog import Catalog
+    from evidence.check_run import run_check
+    from evidence.checks.people_offboarding import leavers_github_removed
+    from evidence.checks.people_orphans import orphan_github_members
+    from evidence.checks.people_review import access_review_revocations
+    from evidence.judging import Judging
+
+    chk = {c.id: c for c in (leavers_github_removed, orphan_github_members, access_review_revocations)}[check_id]
+    judging = Judging(reference_time=datetime(2026, 11, 10, 9, tzinfo=UTC), catalog=Catalog(controls={}),
+                      params={CONTROL: {chk.id: dict(chk.params)}},
+                      sources={"people": None, "github": None, "google_workspace": None, "aws": None})
+    return run_check(chk, CONTROL, judging, index)
+
+
+def _roster_record(*people: tuple[str, str, str | None, str]) -> tuple[str, dict[str, Any], Any]:
+    rows: list[dict[str, Any]] = [
+        {"email": e, "status": s, "left_on": left, "github_login": gh, "aws_iam_users": [], "aliases": [], "line": n}
+        for n, (e, s, left, gh) in enumerate(people, start=2)
+    ]
+    return ("people.Roster", {"roster": "people.csv"},
+            {"file": "people.csv", "sha256": "0" * 64, "columns": [], "text": "", "people": rows})
+
+
+def test_only_2fa_disabled_member_pages_are_a_gap_not_an_empty_organisation(tmp_path: Path) -> None:
+    # the run listed only the members without 2FA (CODEHOST-MFA's listing), not every member
+    index = _unit_index(
+        tmp_path,
+        _roster_record((ANN, "active", None, "ann-gh"), (BOB, "left", "2026-11-01", "bobby")),
+        ("github.orgs/list-members", {"org": "zaptic", "filter": "2fa_disabled"}, []),
+    )
+    orphans = [f for f in _judge(ORPHAN_GITHUB, index) if f.resource_id == "people.csv"]
+    assert [f.status for f in orphans] == [Status.ERROR], [(f.status, f.message) for f in orphans]
+    assert "the run did not collect the GitHub members listing" in orphans[0].message
+    bob = next(f for f in _judge(LEAVERS_GITHUB, index) if f.resource_id == BOB)
+    assert bob.status is Status.ERROR, (bob.status, bob.message)
+    assert "the GitHub members listing is incomplete" in bob.message
+
+
+def _review_record(*revoke: tuple[str, str]) -> tuple[str, dict[str, Any], Any]:
+    review = {"file": "q4.csv", "sha256": "a" * 64, "attached_by": "Carol", "attached_at": "2026-11-09T10:00:00Z",
+              "valid_until": "2027-02-09", "run_id": "r1"}
+    return ("people.AccessReview", {"store": "attachments"},
+            {"review": review, "revoke": [{"system": s, "account": a, "person": "", "line": 2} for s, a in revoke]})
+
+
+def test_a_revoked_workspace_account_renamed_but_kept_active_is_still_active(tmp_path: Path) -> None:
+    renamed = user("robert@zaptic.example", aliases=[BOB])  # bob@ is now an alias of an active account
+    index = _unit_index(
+        tmp_path,
+        _roster_record((ANN, "active", None, "")),
+        _review_record(("Google Workspace", BOB)),
+        ("admin.directory.users.list", {"customer": "my_customer", "page": 1}, {"users": [user(ANN), renamed]}),
+        ("github.orgs/list-members", {"org": "zaptic", "filter": "all"}, [{"login": "ann-gh"}]),
+        ("iam.GetCredentialReport", {}, {"Rows": []}),
+    )
+    found = {f.resource_id: f for f in _judge("people.access_review_revocations", index)}
+    assert found[f"Google Workspace:{BOB}"].status is Status.FAIL, found[f"Google Workspace:{BOB}"].message
+    assert "robert@zaptic.example" in found[f"Google Workspace:{BOB}"].message
+    assert found["access-review"].status is Status.FAIL

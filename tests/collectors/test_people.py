@@ -176,3 +176,26 @@ def test_a_run_whose_history_cannot_be_read_is_an_error_not_a_pass(company: Comp
     bob = [f for f in result.findings if f.check_id == LEAVERS_WORKSPACE]
     assert any(f.status is Status.ERROR and "people.Sightings" in f.message for f in bob)
     assert next(v for v in result.verdicts if v.control_id == "ACCESS-LIFECYCLE").verdict is Status.ERROR
+
+
+def test_an_access_review_record_naming_a_file_outside_the_store_is_refused(tmp_path: Path) -> None:
+    import hashlib
+    import json
+
+    import pytest
+
+    from evidence.collectors.people import read_access_review
+    from evidence.sources.people import REVIEW_CONTROL, REVIEW_REQUIREMENT
+
+    outside = tmp_path / "outside.csv"
+    outside.write_text("system,account,decision\n", encoding="utf-8")
+    store = tmp_path / "out" / "attachments"
+    (store / "records").mkdir(parents=True)
+    att = {"control_id": REVIEW_CONTROL, "requirement": REVIEW_REQUIREMENT, "attached_at": "2026-11-09T10:00:00Z",
+           "sha256": hashlib.sha256(outside.read_bytes()).hexdigest(), "attached_by": "Mallory",
+           "valid_until": "2027-02-09", "path": "attachments/x"}
+    (store / "records" / "r.json").write_text(json.dumps(
+        {"attachment": att, "file": "../../outside.csv", "original_name": "q4.csv"}), encoding="utf-8")
+
+    with pytest.raises(ValueError, match="lies outside the attachment store"):
+        read_access_review(store)

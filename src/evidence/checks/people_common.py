@@ -15,13 +15,16 @@ from evidence.checks.base import CheckContext
 from evidence.checks.github_members import DISABLED, MEMBER_LIST
 from evidence.checks.google_workspace import USERS as WORKSPACE_USERS
 from evidence.checks.iam import REPORT_ROWS, active_keys, flag
-from evidence.checks.inventory import FieldError, Inventory, Item, Listing
+from evidence.checks.inventory import FieldError, Inventory, Item, Listing, read_listing
 from evidence.checks.params import Params
-from evidence.records import Evidence
+from evidence.records import Evidence, EvidenceIndex
 from evidence.sources.github import MEMBERS
 from evidence.sources.google_workspace import USERS_LIST
 from evidence.sources.people import (
     ROSTER,
+    SYSTEM_GITHUB,
+    SYSTEM_IAM,
+    SYSTEM_WORKSPACE,
 )
 
 PERSON_TYPE = "people::Person"
@@ -138,13 +141,21 @@ class Directory:
 
 
 def roster_people(ctx: CheckContext[Any]) -> list[Person]:
-    out: list[Person] = []
-    for item in ctx.items(PEOPLE):
+    return read_roster(ctx.index, ctx.listing(PEOPLE))[0]
+
+
+def read_roster(index: EvidenceIndex, found: Listing | None = None) -> tuple[list[Person], str]:
+    """The roster's people in one run's evidence (a person whose fields cannot be read is left
+    out: that person's own finding reports it), and why the roster is not there ('' when it is:
+    not collected, failed or malformed; `seen_in`'s rule)."""
+    seen = seen_in(index, ROSTER_LISTING, found=found)
+    people: list[Person] = []
+    for item in seen.items:
         try:
-            out.append(Person.of(item))
+            people.append(Person.of(item))
         except FieldError:
-            continue  # that person's own finding reports the unreadable field
-    return out
+            continue
+    return people, seen.gap
 
 
 def directory_of(ctx: CheckContext[Any]) -> Directory:
@@ -154,6 +165,36 @@ def directory_of(ctx: CheckContext[Any]) -> Directory:
 # --- another system's listing, complete or not ------------------------------------------------
 
 
+def _every(ev: Evidence) -> bool:
+    return True
+
+
+def _not_2fa_disabled(ev: Evidence) -> bool:
+    # every member (filter=all); the 2fa_disabled listing is CODEHOST-MFA's
+    return ev.parameters.get("filter") != DISABLED
+
+
+@dataclass(frozen=True)
+class SystemListing:
+    """Where one system's accounts are in a run's evidence: `inv` (its pages `keys`, whose
+    failures count), the pages of it that are this listing (`keep`), and how a gap names it."""
+
+    system: str
+    what: str
+    source: str
+    inv: Inventory
+    keys: tuple[str, ...]
+    keep: Callable[[Evidence], bool] = _every
+
+
+WORKSPACE_LISTING = SystemListing(SYSTEM_WORKSPACE, f"{SYSTEM_WORKSPACE} users listing", "google_workspace",
+                                  WORKSPACE_USERS, (USERS_LIST,))
+GITHUB_LISTING = SystemListing(SYSTEM_GITHUB, f"{SYSTEM_GITHUB} members listing", "github", MEMBER_LIST, (MEMBERS,),
+                               _not_2fa_disabled)
+IAM_LISTING = SystemListing(SYSTEM_IAM, f"{SYSTEM_IAM} credential report", "aws", REPORT_ROWS, CREDENTIAL_REPORT)
+ROSTER_LISTING = SystemListing("HR roster", "people roster", "people", PEOPLE, (ROSTER,))
+
+
 @dataclass
 class Seen:
     """One system's accounts as this run listed them."""
@@ -161,42 +202,56 @@ class Seen:
     system: str
     items: list[Item]
     pages: list[Evidence]
-    #: why the listing is not complete ('' when every page was read and well formed)
-    gap: str
+    #: why the listing is not complete (empty when every page was collected and well formed)
+    gaps: list[str] = field(default_factory=list)
+
+    @property
+    def gap(self) -> str:
+        """The gaps in one line ('' when the listing is complete): a check must not pass on a gap."""
+        return "; ".join(self.gaps)
 
     @property
     def account(self) -> str:
         return self.pages[0].account if self.pages else ""
 
 
-def _seen(ctx: CheckContext[Any], system: str, inv: Inventory, keys: tuple[str, ...],
-          keep: Callable[[Evidence], bool] = lambda ev: True) -> Seen:
-    listing: Listing = ctx.listing(inv)
-    pages = [ev for ev in listing.pages if keep(ev)]
-    entries = [e for key in keys for e in ctx.index.entries_for(key)]
-    failed = [ctx.index.load(e) for e in entries if not e.ok]
-    failed = [ev for ev in failed if keep(ev)]
-    problems = [p for p in listing.problems if keep(p.ev)]
-    gaps: list[str] = []
-    if not ctx.index.entries_for(inv.key):
-        gaps.append(f"no {inv.key} evidence was collected in this run")
-    gaps += [f"{ev.path} could not be collected ({ev.error.code if ev.error else 'error'})" for ev in failed]
-    gaps += [f"{p.ev.path} does not hold its items at '{p.path}' ({p.message})" for p in problems]
-    items = [i for i in listing.items if keep(i.ev)]
-    return Seen(system, items, pages, "; ".join(gaps))
+def seen_in(index: EvidenceIndex, of: SystemListing, *, found: Listing | None = None,
+            empty_is_gap: bool = False) -> Seen:
+    """`of`'s accounts in one run's evidence (`index`; `found`: its listing already read), and
+    its gaps, the one rule of the people checks and the access review: a failed page of the
+    listing is a gap; no page of it at all (only pages `keep` drops, say) is a gap ("not
+    collected"); a page not holding its items is a gap; and, with `empty_is_gap` (the review's
+    population), a listing of no account at all is a gap too."""
+    listing = found if found is not None else read_listing(of.inv, index)
+    pages = [ev for ev in listing.pages if of.keep(ev)]
+    failed = [ev for key in of.keys for ev in (index.load(e) for e in index.entries_for(key) if not e.ok)
+              if of.keep(ev)]
+    problems = [p for p in listing.problems if of.keep(p.ev)]
+    items = [i for i in listing.items if of.keep(i.ev)]
+    gaps = [f"{of.what}: {ev.path} could not be collected ({ev.error.code if ev.error else 'error'})"
+            for ev in failed]
+    gaps += [f"{of.what}: {p.ev.path} does not hold its items at '{p.path}' ({p.message})" for p in problems]
+    if not pages and not failed:
+        gaps.append(f"the run did not collect the {of.what}; run `evidence run` with {of.source} configured")
+    elif empty_is_gap and not items and not failed and not problems:
+        gaps.append(f"the {of.what} holds no accounts at all (every page empty)")
+    return Seen(of.system, items, pages, gaps)
+
+
+def _seen(ctx: CheckContext[Any], of: SystemListing) -> Seen:
+    return seen_in(ctx.index, of, found=ctx.listing(of.inv))
 
 
 def workspace_seen(ctx: CheckContext[Any]) -> Seen:
-    return _seen(ctx, "Google Workspace", WORKSPACE_USERS, (USERS_LIST,))
+    return _seen(ctx, WORKSPACE_LISTING)
 
 
 def github_seen(ctx: CheckContext[Any]) -> Seen:
-    # every member (filter=all); the 2fa_disabled listing is CODEHOST-MFA's
-    return _seen(ctx, "GitHub", MEMBER_LIST, (MEMBERS,), keep=lambda ev: ev.parameters.get("filter") != DISABLED)
+    return _seen(ctx, GITHUB_LISTING)
 
 
 def iam_seen(ctx: CheckContext[Any]) -> Seen:
-    return _seen(ctx, "AWS IAM", REPORT_ROWS, CREDENTIAL_REPORT)
+    return _seen(ctx, IAM_LISTING)
 
 
 def workspace_active(user: Item) -> bool:

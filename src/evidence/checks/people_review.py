@@ -8,30 +8,30 @@ from dataclasses import dataclass
 from typing import Any
 
 from evidence.checks.base import CheckContext, check
-from evidence.checks.github_members import DISABLED, MEMBER_LIST
-from evidence.checks.google_workspace import USERS as WORKSPACE_USERS
-from evidence.checks.iam import REPORT_ROWS, is_root, last_activity
-from evidence.checks.inventory import FieldError, Inventory, Item, read_listing
+from evidence.checks.iam import is_root, last_activity
+from evidence.checks.inventory import FieldError, Inventory, Item
 from evidence.checks.people_common import (
-    CREDENTIAL_REPORT,
+    GITHUB_LISTING,
     GITHUB_READS,
+    IAM_LISTING,
     IAM_READS,
-    PEOPLE,
+    WORKSPACE_LISTING,
     WORKSPACE_READS,
     Directory,
     Person,
+    SystemListing,
     github_seen,
     iam_credentialed,
     iam_seen,
     owner_of,
+    read_roster,
+    seen_in,
     workspace_active,
     workspace_names,
     workspace_seen,
 )
 from evidence.models import Finding, Status, iso
-from evidence.records import Evidence, EvidenceIndex
-from evidence.sources.github import MEMBERS
-from evidence.sources.google_workspace import USERS_LIST
+from evidence.records import EvidenceIndex
 from evidence.sources.people import (
     ACCESS_REVIEW,
     SOURCE,
@@ -79,39 +79,24 @@ def review_population(index: EvidenceIndex) -> tuple[list[ReviewAccount], list[s
     """The accounts an access review covers, from one run's evidence (`index`: its bundle): every
     active Workspace user, every GitHub organisation member and every IAM user with a console
     password or an active access key (the accounts the orphan checks reconcile), each with its
-    roster person ('' when none); sorted. And why a listing is incomplete, if one is."""
-    people: list[Person] = []
-    for item in read_listing(PEOPLE, index).items:
-        try:
-            people.append(Person.of(item))
-        except FieldError:
-            continue
+    roster person ('' when none); sorted. And why a listing (or the roster) is incomplete, if one is
+(`people_common.seen_in`: the rule the people checks judge by)."""
+    people, roster_gap = read_roster(index)
     directory = Directory.build(people, {})
     out: list[ReviewAccount] = []
-    gaps: list[str] = []
+    # without the roster no account could be named with its person: the worksheet would be unusable
+    gaps: list[str] = [roster_gap] if roster_gap else []
 
     def person(table: dict[str, Person], *names: str) -> str:
         owner = owner_of(table, names)
         return owner.email if owner is not None else ""
 
-    def listing(what: str, source: str, inv: Inventory, keys: tuple[str, ...],
-                keep: Callable[[Evidence], bool]) -> list[Item]:
-        found = read_listing(inv, index)
-        failed = [e.path for key in keys for e in index.entries_for(key) if not e.ok]
-        pages = [ev for ev in found.pages if keep(ev)]
-        items = [i for i in found.items if keep(i.ev)]
-        problems = [p for p in found.problems if keep(p.ev)]
-        gaps.extend(f"{what}: {path} could not be collected" for path in failed)
-        gaps.extend(f"{what}: {p.ev.path} does not hold its items at '{p.path}'" for p in problems)
-        # no records at all is a gap too: a population without a system's accounts is not complete
-        if not pages and not failed:
-            gaps.append(f"the run did not collect the {what}; run `evidence run` with {source} configured")
-        elif not items and not failed and not problems:
-            gaps.append(f"the {what} holds no accounts at all (every page empty)")
-        return items
+    def listing(of: SystemListing) -> list[Item]:
+        seen = seen_in(index, of, empty_is_gap=True)
+        gaps.extend(seen.gaps)
+        return seen.items
 
-    for user in listing(f"{SYSTEM_WORKSPACE} users listing", "google_workspace", WORKSPACE_USERS, (USERS_LIST,),
-                        lambda ev: True):
+    for user in listing(WORKSPACE_LISTING):
         try:
             if not workspace_active(user):
                 continue
@@ -121,14 +106,13 @@ def review_population(index: EvidenceIndex) -> tuple[list[ReviewAccount], list[s
         out.append(ReviewAccount(SYSTEM_WORKSPACE, user.name, person(directory.workspace, *workspace_names(user)),
                                  _or_unknown(_workspace_login, user), _or_unknown(_workspace_admin, user)))
     members: dict[str, Item] = {}
-    for member in listing(f"{SYSTEM_GITHUB} members listing", "github", MEMBER_LIST, (MEMBERS,),
-                          lambda ev: ev.parameters.get("filter") != DISABLED):
+    for member in listing(GITHUB_LISTING):
         members.setdefault(member.name.lower(), member)
     for member in members.values():
         # the organisation's roles are not collected (orgs/list-members without role=admin)
         out.append(ReviewAccount(SYSTEM_GITHUB, member.name, person(directory.github, member.name),
                                  "not collected", "unknown (org role not collected)"))
-    for row in listing(f"{SYSTEM_IAM} credential report", "aws", REPORT_ROWS, CREDENTIAL_REPORT, lambda ev: True):
+    for row in listing(IAM_LISTING):
         try:
             if is_root(row) or not iam_credentialed(row):
                 continue
@@ -161,17 +145,29 @@ REVIEW = Inventory(ACCESS_REVIEW, items=None, resource_type=REVIEW_TYPE)
 def access_review_revocations(ctx: CheckContext[Any]) -> Iterator[Finding]:
     seen = {SYSTEM_WORKSPACE: workspace_seen(ctx), SYSTEM_GITHUB: github_seen(ctx), SYSTEM_IAM: iam_seen(ctx)}
 
-    def still_active(system: str, account: str) -> tuple[bool, list[Evidence]]:
-        name = account.lower()
-        for item in seen[system].items:
-            if system == SYSTEM_WORKSPACE and item.name.lower() == name and workspace_active(item):
-                return True, [item.ev]
-            if system == SYSTEM_GITHUB and item.name.lower() == name:
-                return True, [item.ev]
-            if (system == SYSTEM_IAM and item.resource_id.lower() == name and not is_root(item)
-                    and iam_credentialed(item)):
-                return True, [item.ev]
-        return False, []
+    # every account name -> the item that keeps it active (a Workspace user by its primary email and
+    # each alias, so an account renamed but kept active still answers to the revoked address), and
+    # the items whose state cannot be read; built once, not scanned per revoke
+    active: dict[str, dict[str, Item]] = {system: {} for system in seen}
+    unreadable: dict[str, dict[str, Item]] = {system: {} for system in seen}
+    for system, listed in seen.items():
+        for item in listed.items:
+            if system == SYSTEM_WORKSPACE:
+                names = workspace_names(item)
+            elif system == SYSTEM_GITHUB:
+                names = [item.name.lower()]
+            else:
+                names = [item.resource_id.lower()]
+            try:
+                on = (workspace_active(item) if system == SYSTEM_WORKSPACE
+                      else system == SYSTEM_GITHUB or (not is_root(item) and iam_credentialed(item)))
+            except FieldError:
+                for name in names:
+                    unreadable[system].setdefault(name, item)
+                continue
+            if on:
+                for name in names:
+                    active[system].setdefault(name, item)
 
     def one(record: Item) -> list[Finding]:
         review = record.need("review", dict, None)
@@ -191,13 +187,19 @@ def access_review_revocations(ctx: CheckContext[Any]) -> Iterator[Finding]:
                                          message=f"The access review {name} revoked {account} in an unknown system "
                                                  f"'{system}'."))
                 continue
-            active, evidence = still_active(system, account)
-            observed = {"system": system, "account": account, "active": active, "review": review}
-            if active:
+            holder = active[system].get(account.strip().lower())
+            observed = {"system": system, "account": account, "active": holder is not None, "review": review}
+            if holder is not None:
+                named = "" if holder.name.lower() == account.strip().lower() else f" (as {holder.name})"
                 found.append(ctx.finding(
-                    Status.FAIL, resource_id=rid, evidence=[record.ev, *evidence], observed=observed, **where,
-                    message=f"{system} account {account} is still active, but the access review {name} decided to "
-                            f"revoke it."))
+                    Status.FAIL, resource_id=rid, evidence=[record.ev, holder.ev], observed=observed, **where,
+                    message=f"{system} account {account}{named} is still active, but the access review {name} "
+                            f"decided to revoke it."))
+            elif (odd := unreadable[system].get(account.strip().lower())) is not None:
+                found.append(ctx.finding(
+                    Status.ERROR, resource_id=rid, evidence=[record.ev, odd.ev], observed=observed, **where,
+                    message=f"Whether {system} account {account}, revoked by the access review {name}, was removed "
+                            f"cannot be shown: {odd.ev.path}: {odd.at} cannot be read."))
             elif seen[system].gap:
                 found.append(ctx.finding(
                     Status.ERROR, resource_id=rid, evidence=[record.ev], observed=observed, **where,

@@ -58,7 +58,12 @@ PERMISSIONS: dict[str, tuple[str, ...]] = {
     SIGHTINGS: ("read the history file (<out>/history.sqlite, or [people] history)",),
     ACCESS_REVIEW: ("read the attachment store (<out>/attachments)",),
 }
+#: the history file's name: `evidence.history.store.HISTORY_FILE`, which the collectors may not import (the
+#: import contracts keep evidence.history out of them); keep the two equal
 HISTORY_FILE = "history.sqlite"
+#: the attachment store's folder in the output folder: `evidence.attachments.STORE` (not importable here, see
+#: `read_access_review`)
+ATTACHMENT_STORE = "attachments"
 
 
 class PeopleCollector(Collector):
@@ -137,7 +142,7 @@ class PeopleCollector(Collector):
             self._record(sink, ROSTER, {"roster": name}, response=roster_response(roster, text, name),
                          subject=Path(name).name)
         if ACCESS_REVIEW in wanted:
-            store = (self.out or self.config.resolve(self.config.bundle.out)) / "attachments"
+            store = (self.out or self.config.resolve(self.config.bundle.out)) / ATTACHMENT_STORE
             try:
                 review = read_access_review(store)
             except (OSError, ValueError) as exc:
@@ -235,7 +240,11 @@ def read_access_review(store: Path) -> dict[str, Any]:
     records it) and its `revoke` rows: `{"review": {...} | null, "revoke": [{system, account,
     person, line}]}`. A worksheet that is not readable, or whose file no longer matches its
     recorded sha256, is a ValueError."""
-    latest: tuple[str, str, dict[str, Any], Path] | None = None
+    # `evidence.attachments.load_attachments` is the store's reader, but it imports evidence.judge, which the
+    # collectors may not import (import contracts); so this reads the records alike, with its checks: the
+    # file lies inside the store (a record naming ../../x is refused, never read) and matches its sha256
+    root = store.resolve()
+    latest: tuple[str, str, dict[str, Any], Path, Path] | None = None
     for path in sorted((store / "records").glob("*.json")) if (store / "records").is_dir() else []:
         data = json.loads(path.read_text(encoding="utf-8"))
         att = data.get("attachment") if isinstance(data, dict) else None
@@ -244,10 +253,13 @@ def read_access_review(store: Path) -> dict[str, Any]:
             continue
         key = (str(att.get("attached_at", "")), path.name)
         if latest is None or key > latest[:2]:
-            latest = (*key, {**att, "file": str(data.get("original_name", ""))}, store / str(data.get("file", "")))
+            latest = (*key, {**att, "file": str(data.get("original_name", ""))},
+                      (store / str(data.get("file", ""))).resolve(), path)
     if latest is None:
         return {"review": None, "revoke": []}
-    att, file = latest[2], latest[3]
+    att, file, record = latest[2], latest[3], latest[4]
+    if not file.is_relative_to(root) or file == root:
+        raise ValueError(f"{record}: its file lies outside the attachment store")
     raw = file.read_bytes()
     if hashlib.sha256(raw).hexdigest() != att.get("sha256"):
         raise ValueError(f"{file}: content does not match its recorded sha256 {att.get('sha256')}")
